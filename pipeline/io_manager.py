@@ -29,6 +29,7 @@ from dagster_duckdb_pandas import DuckDBPandasTypeHandler
 from pydantic import Field
 
 from pipeline import constants, warehouse
+from pipeline.identifiers import qualified_table_name
 from pipeline.resources import resolve_path
 
 PREVIEW_ROWS = 5
@@ -60,6 +61,9 @@ class WarehouseClient(DuckDbClient):
     @staticmethod
     @contextmanager
     def connect(context, table_slice: TableSlice) -> Iterator[duckdb.DuckDBPyConnection]:
+        # Schema and table reach SQL text (here and in dagster-duckdb's statements): refuse
+        # anything that is not a plain identifier before a connection exists.
+        qualified_table_name(table_slice.schema, table_slice.table)
         config = context.resource_config
         with warehouse.connect(
             resolve_path(
@@ -182,11 +186,39 @@ class DataFrameTypeHandler(DuckDBPandasTypeHandler):
         return _output_metadata(context, table_slice, connection, written)
 
 
+class WarehouseContractType(dg.DagsterType):
+    """The Dagster type of a WarehouseQuery output whose rules DuckDB checks on the stored rows.
+
+    A WarehouseQuery cannot be validated before it runs; the IO manager calls
+    ``validate_stored_slice`` after the insert and before the commit, so raising there leaves the
+    stored data as it was (see pipeline.contracts).
+    """
+
+    def validate_stored_slice(self, connection, slice_select: str, *, output: str) -> None:
+        raise NotImplementedError
+
+
+def _output_label(context) -> str:
+    """``staging/flights partition 2013-01-01``: the asset and the partitions being written."""
+    label = context.asset_key.to_user_string()
+    if context.has_asset_partitions:
+        keys = context.asset_partition_keys
+        label += f" partition {keys[0]}" if len(keys) == 1 else f" partitions {keys[0]}…{keys[-1]}"
+    return label
+
+
 class WarehouseQueryTypeHandler(DbTypeHandler[WarehouseQuery]):
     """Runs a WarehouseQuery inside DuckDB into the table; loads a slice back as a query."""
 
     def handle_output(self, context, table_slice: TableSlice, obj: WarehouseQuery, connection):
         written = _write(context, table_slice, connection, f"({obj.sql})", dict(obj.params))
+        if isinstance(context.dagster_type, WarehouseContractType):
+            # Inside the write transaction: a violation rolls the new rows back before commit.
+            context.dagster_type.validate_stored_slice(
+                connection,
+                WarehouseClient.get_select_statement(table_slice),
+                output=_output_label(context),
+            )
         return _output_metadata(context, table_slice, connection, written)
 
     def load_input(self, context, table_slice: TableSlice, connection) -> WarehouseQuery:

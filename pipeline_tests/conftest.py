@@ -37,6 +37,16 @@ def materialize_all(resources: dict[str, object], **kwargs) -> dg.ExecuteInProce
     return dg.materialize(list(defs.assets), resources=resources, tags=ALL_MONTHS, **kwargs)
 
 
+def step_failure_message(result: dg.ExecuteInProcessResult) -> str:
+    """The first failed step's error with its causes, as a user reads it in the run log."""
+    error = result.get_step_failure_events()[0].step_failure_data.error
+    messages = []
+    while error is not None:
+        messages.append(error.message)
+        error = error.cause
+    return "\n".join(messages)
+
+
 @pytest.fixture(scope="session")
 def seeded_landing(tmp_path_factory) -> Path:
     """A landing folder holding all source files, as upstream delivers them. Do not modify."""
@@ -65,7 +75,7 @@ def built_warehouse(tmp_path_factory, seeded_landing):
     return {"root": root, "database": root / "warehouse.duckdb", "resources": resources, "result": result}
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def warehouse_conn(built_warehouse):
     """A read-only connection to the built warehouse."""
     conn = duckdb.connect(str(built_warehouse["database"]), read_only=True)

@@ -1,0 +1,97 @@
+"""Raw layer: every landed file loads into its own month, with lineage, and reloads idempotently."""
+
+import csv
+
+import dagster as dg
+import duckdb
+import pytest
+
+from pipeline.assets import raw
+from pipeline_tests.conftest import make_resources, step_failure_message
+
+
+def source_rows_by_month(landing_dir, table):
+    rows = {}
+    for path in sorted(landing_dir.glob(f"{table}_2013-*.csv")):
+        with open(path, newline="") as handle:
+            rows[f"{path.stem[-7:]}-01"] = sum(1 for _ in csv.DictReader(handle))
+    return rows
+
+
+def test_twelve_flights_partitions_hold_the_year_and_match_their_files(warehouse_conn, seeded_landing):
+    stored = dict(
+        warehouse_conn.execute(
+            "select strftime(make_date(year, month, 1), '%Y-%m-%d'), count(*) from raw.flights group by 1"
+        ).fetchall()
+    )
+    assert sum(stored.values()) == 336_776
+    assert stored == source_rows_by_month(seeded_landing, "flights")
+
+
+def test_weather_partitions_match_their_files(warehouse_conn, seeded_landing):
+    stored = dict(
+        warehouse_conn.execute(
+            "select strftime(make_date(year, month, 1), '%Y-%m-%d'), count(*) from raw.weather group by 1"
+        ).fetchall()
+    )
+    assert stored == source_rows_by_month(seeded_landing, "weather")
+    assert sum(stored.values()) == 26_115
+
+
+@pytest.mark.parametrize(("table", "rows"), [("airlines", 16), ("airports", 1_458), ("planes", 3_322)])
+def test_dimensions_load_whole(warehouse_conn, table, rows):
+    assert warehouse_conn.execute(f"select count(*) from raw.{table}").fetchall()[0][0] == rows
+
+
+def test_rows_keep_their_lineage(warehouse_conn, seeded_landing):
+    march_rows = source_rows_by_month(seeded_landing, "flights")["2013-03-01"]
+    lineage = warehouse_conn.execute(
+        """
+        select _source_file, count(*), count(_loaded_at)
+        from raw.flights where month = 3 group by 1
+        """
+    ).fetchall()
+    assert lineage == [("flights_2013-03.csv", march_rows, march_rows)]
+
+
+def test_missing_values_are_nulls_not_text(warehouse_conn):
+    no_departure, dep_time_type = warehouse_conn.execute(
+        "select count(*) filter (where dep_time is null), any_value(typeof(dep_time)) from raw.flights"
+    ).fetchall()[0]
+    assert no_departure == 8_255
+    assert dep_time_type == "SMALLINT"
+
+
+def test_rematerializing_a_month_replaces_only_that_month(tmp_path, landing_dir):
+    resources = make_resources(tmp_path, landing_dir)
+    for month in ("2013-01-01", "2013-02-01"):
+        assert dg.materialize([raw.raw_flights], partition_key=month, resources=resources).success
+
+    def snapshot():
+        with duckdb.connect(str(tmp_path / "warehouse.duckdb"), read_only=True) as conn:
+            return dict(
+                conn.execute(
+                    "select month, (count(*), min(_loaded_at)) from raw.flights group by month"
+                ).fetchall()
+            )
+
+    before = snapshot()
+    assert dg.materialize([raw.raw_flights], partition_key="2013-02-01", resources=resources).success
+    after = snapshot()
+
+    assert after[1] == before[1], "January must be untouched"
+    assert after[2][0] == before[2][0] == 24_951, "February must not be duplicated"
+    assert after[2][1] > before[2][1], "February must have been reloaded"
+
+
+def test_a_month_whose_file_has_not_landed_fails_naming_the_file(tmp_path, landing_dir):
+    (landing_dir / "flights_2013-05.csv").unlink()
+    result = dg.materialize(
+        [raw.raw_flights],
+        partition_key="2013-05-01",
+        resources=make_resources(tmp_path, landing_dir),
+        raise_on_error=False,
+    )
+    assert not result.success
+    message = step_failure_message(result)
+    assert "flights_2013-05.csv" in message and "does not exist" in message

@@ -1,0 +1,141 @@
+"""Staging layer: flights placed in time with time zones, integer delays, cancellations flagged,
+dimensions deduplicated — each compared with an independent computation from the source files."""
+
+import zipfile
+from zoneinfo import ZoneInfo
+
+import pandas as pd
+import pytest
+
+
+@pytest.fixture(scope="module")
+def source_flights(source_dir) -> pd.DataFrame:
+    with zipfile.ZipFile(source_dir / "flights.csv.zip") as archive, archive.open("flights.csv") as handle:
+        return pd.read_csv(handle, na_values=["NA"], keep_default_na=False)
+
+
+@pytest.fixture(scope="module")
+def source_airports(source_dir) -> pd.DataFrame:
+    return pd.read_csv(source_dir / "airports.csv", na_values=["NA"], keep_default_na=False)
+
+
+def test_every_flight_is_staged_once(warehouse_conn):
+    rows, identities = warehouse_conn.execute(
+        "select count(*), count(distinct (carrier, flight_number, origin, sched_dep_at)) from staging.flights"
+    ).fetchall()[0]
+    assert rows == identities == 336_776
+
+
+def test_cancelled_flights_are_flagged_with_null_delays(warehouse_conn):
+    cancelled, with_delay = warehouse_conn.execute(
+        """
+        select count(*), count(dep_delay_minutes) + count(arr_delay_minutes) + count(dep_at)
+        from staging.flights where is_cancelled
+        """
+    ).fetchall()[0]
+    assert (cancelled, with_delay) == (8_255, 0)
+
+
+def test_delays_are_integers_and_times_are_time_zone_aware(warehouse_conn):
+    types = dict(
+        warehouse_conn.execute(
+            "select column_name, data_type from information_schema.columns "
+            "where table_schema = 'staging' and table_name = 'flights'"
+        ).fetchall()
+    )
+    assert types["dep_delay_minutes"] == types["arr_delay_minutes"] == "INTEGER"
+    for column in ("sched_dep_at", "dep_at", "sched_arr_at", "arr_at"):
+        assert types[column] == "TIMESTAMP WITH TIME ZONE"
+    assert types["flight_date"] == "DATE"
+    assert types["is_cancelled"] == "BOOLEAN"
+
+
+def test_scheduled_departures_match_zoneinfo(warehouse_conn, source_flights):
+    """All three origins are in America/New_York: recompute every departure with zoneinfo."""
+    local = pd.to_datetime(
+        dict(
+            year=source_flights.year,
+            month=source_flights.month,
+            day=source_flights.day,
+            hour=source_flights.sched_dep_time // 100,
+            minute=source_flights.sched_dep_time % 100,
+        )
+    )
+    expected = local.dt.tz_localize("America/New_York").dt.tz_convert("UTC")
+    staged = warehouse_conn.execute("select sched_dep_at from staging.flights").fetchdf().sched_dep_at
+    staged_utc = staged.dt.tz_convert("UTC").sort_values(ignore_index=True)
+    expected_utc = expected.sort_values(ignore_index=True)
+    assert (staged_utc.astype(expected_utc.dtype) == expected_utc).all()
+
+
+def test_arrivals_use_the_destination_time_zone(warehouse_conn, source_flights, source_airports):
+    """A seeded sample of arrived flights, recomputed with zoneinfo from the source files."""
+    time_zones = dict(zip(source_airports.faa, source_airports.tzone)) | {
+        "BQN": "America/Puerto_Rico", "PSE": "America/Puerto_Rico",
+        "SJU": "America/Puerto_Rico", "STT": "America/St_Thomas",
+    }
+    sample = source_flights.dropna(subset=["arr_delay"]).sample(500, random_state=7)
+    expected = []
+    for row in sample.itertuples(index=False):
+        departure = pd.Timestamp(
+            year=row.year, month=row.month, day=row.day,
+            hour=row.sched_dep_time // 100, minute=row.sched_dep_time % 100,
+            tz=ZoneInfo("America/New_York"),
+        )
+        arrival = pd.Timestamp(
+            year=row.year, month=row.month, day=row.day,
+            hour=row.sched_arr_time // 100, minute=row.sched_arr_time % 100,
+            tz=ZoneInfo(time_zones[row.dest]),
+        )
+        if arrival < departure:
+            arrival += pd.Timedelta(days=1)
+        expected.append((row.carrier, row.flight, row.origin, departure, arrival,
+                         arrival + pd.Timedelta(minutes=row.arr_delay)))
+    warehouse_conn.register("expected", pd.DataFrame(
+        expected, columns=["carrier", "flight", "origin", "sched_dep_at", "sched_arr_at", "arr_at"]
+    ))
+    mismatches = warehouse_conn.execute(
+        """
+        select expected.*, staged.sched_arr_at as staged_sched_arr_at, staged.arr_at as staged_arr_at
+        from expected
+        left join staging.flights as staged
+            on staged.carrier = expected.carrier and staged.flight_number = expected.flight
+            and staged.origin = expected.origin and staged.sched_dep_at = expected.sched_dep_at
+        where staged.sched_arr_at is distinct from expected.sched_arr_at
+           or staged.arr_at is distinct from expected.arr_at
+        """
+    ).fetchdf()
+    assert mismatches.empty, mismatches.head()
+
+
+def test_every_destination_has_a_time_zone(warehouse_conn):
+    missing = warehouse_conn.execute(
+        "select count(*) from staging.flights where sched_arr_at is null"
+    ).fetchall()[0][0]
+    assert missing == 0
+
+
+def test_airports_are_unique_and_supplemented(warehouse_conn):
+    rows, codes, supplemented = warehouse_conn.execute(
+        "select count(*), count(distinct faa), list(faa order by faa) filter (where from_reference_supplement) "
+        "from staging.airports"
+    ).fetchall()[0]
+    assert rows == codes == 1_458 + 4
+    assert supplemented == ["BQN", "PSE", "SJU", "STT"]
+
+
+@pytest.mark.parametrize(("table", "key", "rows"), [("airlines", "carrier", 16), ("planes", "tailnum", 3_322)])
+def test_dimensions_are_deduplicated(warehouse_conn, table, key, rows):
+    count, distinct = warehouse_conn.execute(
+        f"select count(*), count(distinct {key}) from staging.{table}"
+    ).fetchall()[0]
+    assert count == distinct == rows
+
+
+def test_weather_observations_carry_utc_hours(warehouse_conn):
+    rows, first = warehouse_conn.execute(
+        "select count(*), min(observed_at) from staging.weather where origin = 'EWR'"
+    ).fetchall()[0]
+    # The first EWR observation is 01:00 local on 1 January 2013, 06:00 UTC.
+    assert first == pd.Timestamp("2013-01-01 06:00", tz="UTC")
+    assert rows > 8_000

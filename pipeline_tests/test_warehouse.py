@@ -1,0 +1,72 @@
+"""Warehouse connections: one process at a time across processes, re-entrant within one, waiting
+for a holder to finish rather than failing on DuckDB's lock."""
+
+import subprocess
+import sys
+import textwrap
+import time
+
+import pytest
+
+from pipeline import warehouse
+
+
+def hold_lock_in_another_process(database, seconds):
+    script = textwrap.dedent(
+        f"""
+        import sys, time
+        from pipeline import warehouse
+        with warehouse.connect({str(database)!r}) as conn:
+            conn.execute("create table if not exists held as select 1 as x").fetchall()
+            print("held", flush=True)
+            time.sleep({seconds})
+        """
+    )
+    holder = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
+    assert holder.stdout.readline().strip() == "held"
+    return holder
+
+
+def test_nested_connections_in_one_process_do_not_deadlock(tmp_path):
+    database = tmp_path / "w.duckdb"
+    with warehouse.connect(database, timeout_seconds=2) as outer:
+        outer.execute("create table t as select 1 as x").fetchall()
+        with warehouse.connect(database, timeout_seconds=2) as inner:
+            assert inner.execute("select count(*) from t").fetchall() == [(1,)]
+
+
+def test_a_writer_waits_for_another_process_to_finish(tmp_path):
+    database = tmp_path / "w.duckdb"
+    holder = hold_lock_in_another_process(database, seconds=1.5)
+    started = time.monotonic()
+    with warehouse.connect(database, timeout_seconds=30) as conn:
+        assert conn.execute("select count(*) from held").fetchall() == [(1,)]
+    assert time.monotonic() - started >= 0.5
+    assert holder.wait(timeout=30) == 0
+
+
+def test_the_wait_ends_with_an_error_naming_the_file_and_holder(tmp_path):
+    database = tmp_path / "w.duckdb"
+    holder = hold_lock_in_another_process(database, seconds=30)
+    try:
+        with pytest.raises(warehouse.WarehouseLockTimeout) as raised:
+            with warehouse.connect(database, timeout_seconds=0.5):
+                pass
+        assert str(database) in str(raised.value)
+        assert f"PID {holder.pid}" in str(raised.value)
+    finally:
+        holder.kill()
+        holder.wait()
+
+
+def test_transaction_commits_all_or_nothing(tmp_path):
+    database = tmp_path / "w.duckdb"
+    with warehouse.connect(database) as conn:
+        conn.execute("create table t (x integer)").fetchall()
+        with pytest.raises(RuntimeError):
+            with warehouse.transaction(conn):
+                conn.execute("insert into t values (1)").fetchall()
+                raise RuntimeError("failed between statements")
+        with warehouse.transaction(conn):
+            conn.execute("insert into t values (2)").fetchall()
+        assert conn.execute("select * from t").fetchall() == [(2,)]
