@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
+import os
 import re
 import zipfile
 from dataclasses import dataclass
@@ -46,6 +47,31 @@ def monthly_file_name(table: str, partition_key: str) -> str:
 
 def dimension_file_name(table: str) -> str:
     return f"{table}.csv"
+
+
+class UnsafeLandingPath(ValueError):
+    """A landing file name or path that could reach outside the landing folder."""
+
+
+def resolve_landed_file(root: Path, name: str) -> Path:
+    """``root / name`` if ``name`` is a plain file name and the path is not a symbolic link.
+
+    File names come from upstream (and from sensors listing the folder): a name with a separator or
+    ``..`` could point anywhere, and a symlink could make a load read any file the process can.
+    """
+    if name in ("", ".", "..") or any(char in name for char in ("/", "\\", "\0")):
+        raise UnsafeLandingPath(
+            f"Landing file name {name!r} is not a plain file name inside {root}; refusing it."
+        )
+    path = root / name
+    if path.is_symlink():
+        raise UnsafeLandingPath(
+            f"Landing file {path} is a symbolic link (to {os.readlink(path)}); landing files must "
+            "be regular files inside the landing folder."
+        )
+    if path.exists() and not path.is_file():
+        raise UnsafeLandingPath(f"Landing path {path} is not a regular file; refusing to read it.")
+    return path
 
 
 def source_package_dir() -> Path:

@@ -1,7 +1,9 @@
 """Resources: the warehouse, the landing zone and the DuckDB IO manager.
 
 Locations come from environment variables read when a run launches (not when the code location
-is imported), with defaults under data/: WAREHOUSE_PATH, LANDING_DIR, QUARANTINE_DIR, REPORT_DIR.
+is imported), with defaults under data/: WAREHOUSE_PATH, LANDING_DIR, QUARANTINE_DIR, REPORT_DIR,
+ARCHIVE_DIR. A configured path may not contain ``..``: settings name folders, they do not climb out
+of them.
 """
 
 from __future__ import annotations
@@ -16,11 +18,22 @@ import duckdb
 from pydantic import Field
 
 from pipeline import constants, warehouse
+from pipeline.landing import resolve_landed_file
+
+
+class UnsafeConfiguredPath(ValueError):
+    """A configured path that climbs out of its folder with ``..``."""
 
 
 def resolve_path(configured: str | None, env_var: str, default: Path) -> Path:
     """An explicit setting wins, then the environment variable, then the default under data/."""
-    return Path(configured or os.environ.get(env_var) or default)
+    path = Path(configured or os.environ.get(env_var) or default)
+    if ".." in path.parts:
+        source = "configured" if configured else f"${env_var}"
+        raise UnsafeConfiguredPath(
+            f"Path {str(path)!r} ({source}) contains '..'; name the folder directly."
+        )
+    return path
 
 
 class Warehouse(dg.ConfigurableResource):
@@ -57,6 +70,11 @@ class LandingZone(dg.ConfigurableResource):
     quarantine_path: str | None = Field(
         default=None, description="Quarantine folder; default $QUARANTINE_DIR or data/quarantine."
     )
+    archive_path: str | None = Field(
+        default=None,
+        description="Every loaded file version, kept for audit; default $ARCHIVE_DIR or an "
+        "'archive' folder beside the landing folder.",
+    )
 
     @property
     def root(self) -> Path:
@@ -67,6 +85,14 @@ class LandingZone(dg.ConfigurableResource):
         return resolve_path(
             self.quarantine_path, constants.QUARANTINE_DIR_ENV, constants.DEFAULT_QUARANTINE_DIR
         )
+
+    @property
+    def archive_root(self) -> Path:
+        return resolve_path(self.archive_path, constants.ARCHIVE_DIR_ENV, self.root.parent / "archive")
+
+    def landed_file(self, name: str) -> Path:
+        """The landing file called ``name``; UnsafeLandingPath for a non-plain name or a symlink."""
+        return resolve_landed_file(self.root, name)
 
 
 class ReportStore(dg.ConfigurableResource):

@@ -1,13 +1,18 @@
 """Group "raw": landed source files loaded as they arrived, typed, with their lineage.
 
-Monthly files (flights, weather) load one partition per month; the dimensions load whole. DuckDB
-reads each file straight into the warehouse (no pandas): the IO manager replaces the slice in one
-transaction, so a file that fails to parse leaves the stored month as it was.
+Monthly files (flights, weather) load one partition per month; the dimensions load whole. Each file
+is validated first (``pipeline.ingest``): a bad one is quarantined and the run fails naming the
+file, line and column. A good one is archived and DuckDB reads the archived copy straight into the
+warehouse (no pandas): the IO manager replaces the slice in one transaction.
 """
+
+from collections.abc import Sequence
+from datetime import date
 
 import dagster as dg
 
 from pipeline import constants
+from pipeline.ingest import LandingRequest, RejectedLandingFiles, accept_landed_files
 from pipeline.io_manager import WarehouseQuery
 from pipeline.landing import dimension_file_name, monthly_file_name
 from pipeline.partitions import monthly_partitions
@@ -25,17 +30,36 @@ DESCRIPTIONS = {
 }
 
 
-class MissingLandingFile(FileNotFoundError):
-    """A file the asset needs has not landed."""
-
-
-def _landed_file(landing_zone: LandingZone, file_name: str):
-    path = landing_zone.root / file_name
-    if not path.is_file():
-        raise MissingLandingFile(
-            f"Expected landing file {path} does not exist; upstream has not delivered it yet."
-        )
-    return path
+def _accepted_paths(
+    context: dg.AssetExecutionContext,
+    landing_zone: LandingZone,
+    requests: Sequence[LandingRequest],
+) -> list[str]:
+    """Validate and archive the files; their archived copies, or a Failure naming what was wrong."""
+    try:
+        accepted = accept_landed_files(landing_zone, requests, context.run.run_id)
+    except RejectedLandingFiles as error:
+        raise dg.Failure(
+            description=str(error),
+            metadata={
+                "quarantined": dg.MetadataValue.json(
+                    [str(rejection.quarantined.path) for rejection in error.rejections]
+                ),
+            },
+            allow_retries=False,
+        ) from error
+    context.add_output_metadata(
+        {
+            "source_files": dg.MetadataValue.json(
+                [
+                    {"file": file.path.name, "sha256": file.sha256, "archived_copy": str(file.path)}
+                    for file in accepted
+                ]
+            )
+        }
+    )
+    context.log.info(f"Loading {len(accepted)} file(s): {', '.join(str(f.path) for f in accepted)}")
+    return [str(file.path) for file in accepted]
 
 
 def _monthly_raw_asset(table: str) -> dg.AssetsDefinition:
@@ -50,11 +74,11 @@ def _monthly_raw_asset(table: str) -> dg.AssetsDefinition:
         metadata={"partition_expr": LOCAL_DATE_EXPR},
     )
     def monthly_raw(context: dg.AssetExecutionContext, landing_zone: LandingZone) -> WarehouseQuery:
-        paths = [
-            str(_landed_file(landing_zone, monthly_file_name(table, key)))
+        requests = [
+            LandingRequest(table, monthly_file_name(table, key), date.fromisoformat(key))
             for key in context.partition_keys
         ]
-        context.log.info(f"Loading {len(paths)} file(s): {', '.join(paths)}")
+        paths = _accepted_paths(context, landing_zone, requests)
         return WarehouseQuery(read_sql("raw", table), {"path": paths})
 
     return monthly_raw
@@ -68,9 +92,11 @@ def _dimension_raw_asset(table: str) -> dg.AssetsDefinition:
         description=DESCRIPTIONS[table],
         kinds={"duckdb", "csv"},
     )
-    def dimension_raw(landing_zone: LandingZone) -> WarehouseQuery:
-        path = _landed_file(landing_zone, dimension_file_name(table))
-        return WarehouseQuery(read_sql("raw", table), {"path": str(path)})
+    def dimension_raw(context: dg.AssetExecutionContext, landing_zone: LandingZone) -> WarehouseQuery:
+        [path] = _accepted_paths(
+            context, landing_zone, [LandingRequest(table, dimension_file_name(table))]
+        )
+        return WarehouseQuery(read_sql("raw", table), {"path": path})
 
     return dimension_raw
 
