@@ -8,7 +8,7 @@ stores (and which later steps, like the report, load back).
 import dagster as dg
 import pandas as pd
 
-from pipeline import constants
+from pipeline import constants, contracts
 from pipeline.assets import staging
 from pipeline.resources import Warehouse
 from pipeline.warehouse import read_sql
@@ -26,6 +26,7 @@ def _query(warehouse: Warehouse, name: str) -> pd.DataFrame:
     group_name="marts",
     kinds={"duckdb", "pandas"},
     deps=[staging.flights, staging.airlines],
+    dagster_type=contracts.MartsCarrierMonthlyPerformance,
 )
 def carrier_monthly_performance(warehouse: Warehouse) -> pd.DataFrame:
     """One row per carrier and month: flights, cancellations, delays and on-time share."""
@@ -37,6 +38,7 @@ def carrier_monthly_performance(warehouse: Warehouse) -> pd.DataFrame:
     group_name="marts",
     kinds={"duckdb", "pandas"},
     deps=[staging.flights, staging.airports],
+    dagster_type=contracts.MartsRoutePerformance,
 )
 def route_performance(warehouse: Warehouse) -> pd.DataFrame:
     """One row per origin → destination route: distance, flights, delays and on-time share."""
@@ -48,6 +50,7 @@ def route_performance(warehouse: Warehouse) -> pd.DataFrame:
     group_name="marts",
     kinds={"duckdb", "pandas"},
     deps=[staging.flights, staging.weather],
+    dagster_type=contracts.MartsWeatherImpact,
 )
 def weather_impact(warehouse: Warehouse) -> pd.DataFrame:
     """One row per weather factor and bin: departure delays under precipitation, visibility, wind."""
@@ -59,6 +62,7 @@ def weather_impact(warehouse: Warehouse) -> pd.DataFrame:
     group_name="marts",
     kinds={"duckdb", "pandas"},
     deps=[staging.flights, staging.planes],
+    dagster_type=contracts.MartsFleetPerformance,
 )
 def fleet_performance(warehouse: Warehouse) -> pd.DataFrame:
     """One row per manufacturer and plane-age band: flights, planes and delays."""

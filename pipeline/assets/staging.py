@@ -7,7 +7,7 @@ tables rebuild only the months of the run.
 
 import dagster as dg
 
-from pipeline import constants
+from pipeline import constants, contracts
 from pipeline.assets.raw import raw_airlines, raw_airports, raw_flights, raw_planes, raw_weather
 from pipeline.io_manager import WarehouseQuery
 from pipeline.partitions import monthly_partitions
@@ -27,6 +27,7 @@ def _window_params(context: dg.AssetExecutionContext) -> dict[str, object]:
     group_name="staging",
     kinds={"duckdb", "sql"},
     deps=[raw_airports],
+    dagster_type=contracts.StagingAirports,
 )
 def airports() -> WarehouseQuery:
     """One row per airport FAA code with its IANA time zone (source gaps filled from reference)."""
@@ -35,13 +36,25 @@ def airports() -> WarehouseQuery:
     )
 
 
-@dg.asset(key_prefix=STAGING, group_name="staging", kinds={"duckdb", "sql"}, deps=[raw_airlines])
+@dg.asset(
+    key_prefix=STAGING,
+    group_name="staging",
+    kinds={"duckdb", "sql"},
+    deps=[raw_airlines],
+    dagster_type=contracts.StagingAirlines,
+)
 def airlines() -> WarehouseQuery:
     """One row per carrier code with its airline name."""
     return WarehouseQuery(read_sql("staging", "airlines"))
 
 
-@dg.asset(key_prefix=STAGING, group_name="staging", kinds={"duckdb", "sql"}, deps=[raw_planes])
+@dg.asset(
+    key_prefix=STAGING,
+    group_name="staging",
+    kinds={"duckdb", "sql"},
+    deps=[raw_planes],
+    dagster_type=contracts.StagingPlanes,
+)
 def planes() -> WarehouseQuery:
     """One row per tail number with build year and a unified manufacturer name."""
     return WarehouseQuery(read_sql("staging", "planes"))
@@ -55,6 +68,7 @@ def planes() -> WarehouseQuery:
     partitions_def=monthly_partitions,
     backfill_policy=dg.BackfillPolicy.single_run(),
     metadata={"partition_expr": "observation_date"},
+    dagster_type=contracts.StagingWeather,
 )
 def weather(context: dg.AssetExecutionContext) -> WarehouseQuery:
     """One row per origin airport and hour: typed weather observations with a UTC timestamp."""
@@ -69,6 +83,7 @@ def weather(context: dg.AssetExecutionContext) -> WarehouseQuery:
     partitions_def=monthly_partitions,
     backfill_policy=dg.BackfillPolicy.single_run(),
     metadata={"partition_expr": "flight_date"},
+    dagster_type=contracts.StagingFlights,
 )
 def flights(context: dg.AssetExecutionContext) -> WarehouseQuery:
     """One row per scheduled flight: time-zone-aware times, integer delays, cancelled flag."""
