@@ -1,0 +1,52 @@
+"""How the pipeline runs itself: when assets refresh on their own, and how transient failures retry.
+
+Raw assets are loaded by the landing sensor (pipeline/sensors.py). Everything downstream refreshes
+through declarative automation, evaluated by the automation sensor:
+
+- staging: ``eager_every_partition`` — Dagster's ``eager()`` for every month, not only the latest
+  time window (2013 is a closed year, so the "latest window" would be December for ever);
+- marts and the report: ``refresh_with_landed_months`` — refresh when an upstream updates, as soon
+  as every upstream holds some data (a mart over the months landed so far is better than no mart),
+  and never while an upstream's blocking asset check fails.
+"""
+
+import dagster as dg
+
+AC = dg.AutomationCondition
+
+
+def _deps_updated_or_newly_missing() -> dg.AutomationCondition:
+    return (AC.newly_missing() | AC.any_deps_updated()).since_last_handled()
+
+
+def eager_every_partition() -> dg.AutomationCondition:
+    """Refresh a partition when its upstream updates, once none of its upstream is missing."""
+    return (
+        _deps_updated_or_newly_missing()
+        & ~AC.any_deps_missing()
+        & ~AC.any_deps_in_progress()
+        & ~AC.in_progress()
+    ).with_label("eager_every_partition")
+
+
+def refresh_with_landed_months() -> dg.AutomationCondition:
+    """Refresh when an upstream updates and every upstream has data whose blocking checks pass.
+
+    An unpartitioned asset over monthly upstreams: ``eager()`` would wait until all twelve months
+    exist. Here a dependency counts as present when any of its months is (or is about to be)
+    materialized, so each landed month brings the marts up to date.
+    """
+    return (
+        _deps_updated_or_newly_missing()
+        & AC.all_deps_match(~AC.missing() | AC.will_be_requested()).with_label("all_deps_have_data")
+        & AC.all_deps_blocking_checks_passed()
+        & ~AC.any_deps_in_progress()
+        & ~AC.in_progress()
+    ).with_label("refresh_with_landed_months")
+
+
+# A step that waited out the warehouse lock (another run held it for minutes) or found a source
+# file not yet delivered: try again a little later rather than fail the run and page someone.
+TRANSIENT_FAILURE_RETRY = dg.RetryPolicy(
+    max_retries=3, delay=60, backoff=dg.Backoff.EXPONENTIAL, jitter=dg.Jitter.PLUS_MINUS
+)
