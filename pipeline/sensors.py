@@ -25,6 +25,7 @@ from pipeline import constants
 from pipeline.jobs import load_landed_files_job
 from pipeline.landing import PARTIAL_SUFFIX, dimension_file_name, parse_monthly_file_name
 from pipeline.partitions import monthly_partitions
+from pipeline.quarantine import quarantine
 from pipeline.resources import AlertNotifier, LandingZone
 
 LANDING_SENSOR_INTERVAL_SECONDS = 10
@@ -57,9 +58,8 @@ class LandingFileClass:
 def classify_landing_file(name: str, partition_keys: Collection[str]) -> LandingFileClass:
     """Classify a landing file by its name alone: which table and month it feeds, or why not.
 
-    Pure, so every rule is testable on names. Engineer E (reliability): quarantine of files for
-    months outside the partitions hooks in at ``FileKind.OUT_OF_RANGE`` — this function already
-    tells them apart; ``landing_sensor`` only skips them with the reason today.
+    Pure, so every rule is testable on names. ``landing_sensor`` quarantines complete
+    ``FileKind.OUT_OF_RANGE`` files (a month no partition holds) and skips the rest with the reason.
     """
     if name.endswith(PARTIAL_SUFFIX):
         return LandingFileClass(FileKind.PARTIAL, reason="still being written")
@@ -159,7 +159,7 @@ def landing_sensor(context: dg.SensorEvaluationContext, landing_zone: LandingZon
         if file_class.kind is FileKind.PARTIAL:
             waiting.append(entry.name)
             continue
-        if file_class.kind in (FileKind.UNEXPECTED, FileKind.OUT_OF_RANGE):
+        if file_class.kind is FileKind.UNEXPECTED:
             skipped[entry.name] = file_class.reason
             continue
         if entry.is_symlink() or not entry.is_file():
@@ -177,6 +177,17 @@ def landing_sensor(context: dg.SensorEvaluationContext, landing_zone: LandingZon
         if not (unchanged or settled):
             current.files[entry.name] = SeenFile(stat.st_size, stat.st_mtime_ns, last_identity)
             waiting.append(entry.name)
+            continue
+        if file_class.kind is FileKind.OUT_OF_RANGE:
+            # No run would ever load it: move it aside now rather than warn on every evaluation.
+            quarantined = quarantine(
+                Path(entry.path),
+                landing_zone.quarantine_root,
+                reason=f"{file_class.reason}; quarantined by landing_sensor",
+            )
+            context.log.warning(
+                f"Quarantined {entry.path}: {file_class.reason}. Moved to {quarantined.path}."
+            )
             continue
 
         digest = file_sha256(Path(entry.path))

@@ -1,13 +1,18 @@
-"""Quarantine: rejected files are moved, never deleted or overwritten, each beside its note."""
+"""Quarantine: rejected files are moved, never deleted or overwritten, each beside its note; the
+landing sensor quarantines files for months that no partition holds."""
 
 import hashlib
 import os
 import shutil
+import time
 from pathlib import Path
 
+import dagster as dg
 import pytest
 
 from pipeline.quarantine import NOTE_SUFFIX, Problem, quarantine, read_note
+from pipeline.resources import LandingZone
+from pipeline.sensors import landing_sensor
 
 
 def test_a_file_moves_beside_a_note_of_the_reason(tmp_path):
@@ -79,3 +84,37 @@ def test_a_file_moves_across_file_systems(tmp_path):
         assert read_note(moved.note_path)["reason"] == "bad"
     finally:
         shutil.rmtree(quarantine_root, ignore_errors=True)
+
+
+def test_the_landing_sensor_quarantines_a_month_no_partition_holds(tmp_path, seeded_landing):
+    landing_dir = tmp_path / "landing"
+    landing_dir.mkdir()
+    shutil.copy(seeded_landing / "flights_2013-01.csv", landing_dir / "flights_2013-01.csv")
+    settled = landing_dir / "flights_2014-03.csv"
+    settled.write_bytes((seeded_landing / "flights_2013-03.csv").read_bytes())
+    an_hour_ago = time.time() - 3600
+    os.utime(settled, (an_hour_ago, an_hour_ago))
+    os.utime(landing_dir / "flights_2013-01.csv", (an_hour_ago, an_hour_ago))
+    fresh = landing_dir / "weather_2012-12.csv"
+    fresh.write_bytes(b"origin,year\n")  # just written: may still be growing
+    landing_zone = LandingZone(path=str(landing_dir), quarantine_path=str(tmp_path / "quarantine"))
+
+    first = landing_sensor(dg.build_sensor_context(resources={"landing_zone": landing_zone}))
+
+    assert [request.partition_key for request in first.run_requests] == ["2013-01-01"]
+    assert not settled.exists() and fresh.exists()
+    [note_path] = (tmp_path / "quarantine").glob("*_flights_2014-03.csv.reason.json")
+    note = read_note(note_path)
+    assert "month 2014-03 is outside the partitions 2013-01…2013-12" in note["reason"]
+    assert note["original_path"] == str(settled)
+    assert note_path.with_name(note_path.name.removesuffix(NOTE_SUFFIX)).read_bytes() == (
+        seeded_landing / "flights_2013-03.csv"
+    ).read_bytes()
+
+    second = landing_sensor(
+        dg.build_sensor_context(resources={"landing_zone": landing_zone}, cursor=first.cursor)
+    )
+
+    assert second.run_requests == []
+    assert not fresh.exists(), "once it stopped changing it is quarantined too"
+    assert len(list((tmp_path / "quarantine").glob("*_weather_2012-12.csv"))) == 1
