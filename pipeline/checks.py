@@ -885,12 +885,44 @@ def _total_reconciliation_check(asset: dg.AssetsDefinition, table: str, group: s
     return reconciles
 
 
+@dg.asset_check(
+    asset=marts.weather_delay_model,
+    name="covers_every_origin",
+    additional_deps=[staging.flights],
+    description=(
+        "ERROR, not blocking (nothing is downstream): the model has a row for every NYC origin in "
+        "staging/flights and every weather factor, fitted on no more flights than departed from "
+        "that origin with a reported delay. Otherwise the model describes other data than staging holds."
+    ),
+)
+def weather_delay_model_covers_origins(config: SampleConfig, warehouse: Warehouse) -> dg.AssetCheckResult:
+    with warehouse.connect(read_only=True) as connection:
+        problems = _rows(
+            connection,
+            read_sql("checks", "weather_delay_model_coverage"),
+            {"factors": list(marts.WEATHER_FACTORS)},
+        )
+    return _result(
+        passed=not problems,
+        description=(
+            "marts.weather_delay_model covers every origin and factor within staging's flights."
+            if not problems
+            else f"marts.weather_delay_model: {len(problems)} origin/factor pair(s) wrong, e.g. "
+            + "; ".join(f"{row['origin']} {row['factor']}: {row['problem']}" for row in problems[:3])
+            + "."
+        ),
+        failing_rows=len(problems),
+        sample=problems[: config.sample_size],
+    )
+
+
 MART_CHECKS = [
     carrier_monthly_reconciles,
     route_reconciles,
     # every flight appears once in each factor's bins
     _total_reconciliation_check(marts.weather_impact, "weather_impact", "factor"),
     _total_reconciliation_check(marts.fleet_performance, "fleet_performance", ""),
+    weather_delay_model_covers_origins,
 ]
 
 

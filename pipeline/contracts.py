@@ -231,6 +231,22 @@ MARTS_FLEET_PERFORMANCE = pa.DataFrameSchema(
     },
 )
 
+MARTS_WEATHER_DELAY_MODEL = pa.DataFrameSchema(
+    name="MartsWeatherDelayModel",
+    description="One row per origin airport and weather factor.",
+    strict=True,
+    unique=["origin", "factor"],
+    columns={
+        "origin": _column("str", pa.Check.isin(NYC_AIRPORTS), description="NYC departure airport."),
+        "factor": _column("str", pa.Check.isin(WEATHER_FACTORS), description="Weather factor."),
+        "minutes_per_unit": _column("float64", pa.Check.in_range(-1440, 1440), description="Fitted effect on delay."),
+        "unit": _column("str", description="Unit of the factor."),
+        "baseline_minutes": _column("float64", DELAY_MINUTES, description="Fitted intercept."),
+        "flights": _column("int64", pa.Check.greater_than(0), description="Flights in the fit."),
+        "r_squared": _column("float64", pa.Check.in_range(0, 1), description="Share of delay variance explained."),
+    },
+)
+
 
 # --- the pandera schema compiled to DuckDB ---------------------------------------------------------
 
@@ -530,6 +546,7 @@ MartsCarrierMonthlyPerformance = _pandera_type(MARTS_CARRIER_MONTHLY_PERFORMANCE
 MartsRoutePerformance = _pandera_type(MARTS_ROUTE_PERFORMANCE)
 MartsWeatherImpact = _pandera_type(MARTS_WEATHER_IMPACT)
 MartsFleetPerformance = _pandera_type(MARTS_FLEET_PERFORMANCE)
+MartsWeatherDelayModel = _pandera_type(MARTS_WEATHER_DELAY_MODEL)
 
 
 def table_schema(dagster_type: dg.DagsterType) -> dg.TableSchema:

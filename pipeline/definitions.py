@@ -2,6 +2,7 @@
 
 import dagster as dg
 
+from pipeline import checks
 from pipeline.assets import marts, raw, report, staging
 from pipeline.io_manager import WarehouseIOManager
 from pipeline.jobs import (
@@ -17,6 +18,7 @@ from pipeline.sensors import automation_sensor, landing_sensor, run_failure_aler
 
 defs = dg.Definitions(
     assets=dg.load_assets_from_modules([raw, staging, marts, report]),
+    asset_checks=checks.asset_checks,
     resources={
         "io_manager": WarehouseIOManager(),
         "warehouse": Warehouse(),

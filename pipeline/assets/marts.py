@@ -109,7 +109,7 @@ def fit_from_moments(row: dict) -> tuple[np.ndarray, float]:
     return coefficients, 1 - residual / total
 
 
-@dg.op
+@dg.op(out=dg.Out(dagster_type=contracts.MartsWeatherDelayModel))
 def fit_weather_delay_model(moments: pd.DataFrame) -> pd.DataFrame:
     """Departure delay ~ precipitation + visibility + wind, fitted per origin airport."""
     rows = []
