@@ -4,7 +4,8 @@ Raw assets are loaded by the landing sensor (pipeline/sensors.py). Everything do
 through declarative automation, evaluated by the automation sensor:
 
 - staging: ``eager_every_partition`` — Dagster's ``eager()`` for every month, not only the latest
-  time window (2013 is a closed year, so the "latest window" would be December for ever);
+  time window (2013 is a closed year, so the "latest window" would be December for ever), and
+  only over raw data whose blocking checks passed;
 - marts and the report: ``refresh_with_landed_months`` — refresh when an upstream updates, as soon
   as every upstream holds some data (a mart over the months landed so far is better than no mart),
   and never while an upstream's blocking asset check fails.
@@ -20,10 +21,12 @@ def _deps_updated_or_newly_missing() -> dg.AutomationCondition:
 
 
 def eager_every_partition() -> dg.AutomationCondition:
-    """Refresh a partition when its upstream updates, once none of its upstream is missing."""
+    """Refresh a partition when its upstream updates, once no upstream is missing or failing a
+    blocking check."""
     return (
         _deps_updated_or_newly_missing()
         & ~AC.any_deps_missing()
+        & AC.all_deps_blocking_checks_passed()
         & ~AC.any_deps_in_progress()
         & ~AC.in_progress()
     ).with_label("eager_every_partition")

@@ -32,6 +32,18 @@ def make_resources(root: Path, landing_dir: Path) -> dict[str, object]:
     }
 
 
+def definitions_with(resources: dict[str, object]) -> dg.Definitions:
+    """The code location (jobs, schedules and sensors included) bound to ``resources``."""
+    return dg.Definitions(
+        assets=defs.assets,
+        asset_checks=defs.asset_checks,
+        jobs=defs.jobs,
+        schedules=defs.schedules,
+        sensors=defs.sensors,
+        resources=resources,
+    )
+
+
 def materialize_all(resources: dict[str, object], **kwargs) -> dg.ExecuteInProcessResult:
     """Every asset of the code location, all twelve months, in one in-process run."""
     return dg.materialize(list(defs.assets), resources=resources, tags=ALL_MONTHS, **kwargs)

@@ -30,6 +30,8 @@ def _query(warehouse: Warehouse, name: str) -> pd.DataFrame:
     kinds={"duckdb", "pandas"},
     deps=[staging.flights, staging.airlines],
     dagster_type=contracts.MartsCarrierMonthlyPerformance,
+    automation_condition=refresh_with_landed_months(),
+    retry_policy=TRANSIENT_FAILURE_RETRY,
 )
 def carrier_monthly_performance(warehouse: Warehouse) -> pd.DataFrame:
     """One row per carrier and month: flights, cancellations, delays and on-time share."""
@@ -42,6 +44,8 @@ def carrier_monthly_performance(warehouse: Warehouse) -> pd.DataFrame:
     kinds={"duckdb", "pandas"},
     deps=[staging.flights, staging.airports],
     dagster_type=contracts.MartsRoutePerformance,
+    automation_condition=refresh_with_landed_months(),
+    retry_policy=TRANSIENT_FAILURE_RETRY,
 )
 def route_performance(warehouse: Warehouse) -> pd.DataFrame:
     """One row per origin → destination route: distance, flights, delays and on-time share."""
@@ -54,6 +58,8 @@ def route_performance(warehouse: Warehouse) -> pd.DataFrame:
     kinds={"duckdb", "pandas"},
     deps=[staging.flights, staging.weather],
     dagster_type=contracts.MartsWeatherImpact,
+    automation_condition=refresh_with_landed_months(),
+    retry_policy=TRANSIENT_FAILURE_RETRY,
 )
 def weather_impact(warehouse: Warehouse) -> pd.DataFrame:
     """One row per weather factor and bin: departure delays under precipitation, visibility, wind."""
@@ -66,10 +72,85 @@ def weather_impact(warehouse: Warehouse) -> pd.DataFrame:
     kinds={"duckdb", "pandas"},
     deps=[staging.flights, staging.planes],
     dagster_type=contracts.MartsFleetPerformance,
+    automation_condition=refresh_with_landed_months(),
+    retry_policy=TRANSIENT_FAILURE_RETRY,
 )
 def fleet_performance(warehouse: Warehouse) -> pd.DataFrame:
     """One row per manufacturer and plane-age band: flights, planes and delays."""
     return _query(warehouse, "fleet_performance")
+
+
+WEATHER_FACTORS = {  # factor → unit of its estimated effect
+    "precipitation": "minutes per inch of rain in the hour",
+    "visibility": "minutes per mile of visibility",
+    "wind": "minutes per mph of wind speed",
+}
+
+
+@dg.op(
+    ins={"flights": dg.In(dg.Nothing), "weather": dg.In(dg.Nothing)},
+    out=dg.Out(io_manager_key=INTERMEDIATE_IO_MANAGER),
+    retry_policy=TRANSIENT_FAILURE_RETRY,
+)
+def weather_delay_moments(warehouse: Warehouse) -> pd.DataFrame:
+    """Per origin, the sums of squares and cross-products of delay and weather, from DuckDB."""
+    return _query(warehouse, "weather_delay_moments")
+
+
+def _moment(row: dict, *names: str | None) -> float:
+    named = [name for name in names if name]
+    return row["sum_" + "_".join(named)] if named else row["n"]
+
+
+def fit_from_moments(row: dict) -> tuple[np.ndarray, float]:
+    """Least-squares coefficients (intercept, then WEATHER_FACTORS) and R², by the normal equations."""
+    terms = [None, *WEATHER_FACTORS]
+    xtx = np.empty((len(terms), len(terms)))
+    xty = np.empty(len(terms))
+    for i, row_term in enumerate(terms):
+        xty[i] = _moment(row, row_term, "delay")
+        for j in range(i, len(terms)):
+            xtx[i, j] = xtx[j, i] = _moment(row, row_term, terms[j])
+    coefficients = np.linalg.solve(xtx, xty)
+    total = row["sum_delay_delay"] - row["sum_delay"] ** 2 / row["n"]
+    residual = row["sum_delay_delay"] - coefficients @ xty
+    return coefficients, 1 - residual / total
+
+
+@dg.op
+def fit_weather_delay_model(moments: pd.DataFrame) -> pd.DataFrame:
+    """Departure delay ~ precipitation + visibility + wind, fitted per origin airport."""
+    rows = []
+    for row in moments.to_dict("records"):
+        coefficients, r_squared = fit_from_moments(row)
+        for factor, effect in zip(WEATHER_FACTORS, coefficients[1:]):
+            rows.append(
+                {
+                    "origin": row["origin"],
+                    "factor": factor,
+                    "minutes_per_unit": effect,
+                    "unit": WEATHER_FACTORS[factor],
+                    "baseline_minutes": coefficients[0],
+                    "flights": int(row["n"]),
+                    "r_squared": r_squared,
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+@dg.graph_asset(
+    key_prefix=MARTS,
+    group_name="marts",
+    kinds={"duckdb", "numpy"},
+    ins={
+        "flights": dg.AssetIn(key=staging.flights.key, dagster_type=dg.Nothing),
+        "weather": dg.AssetIn(key=staging.weather.key, dagster_type=dg.Nothing),
+    },
+    automation_condition=refresh_with_landed_months(),
+)
+def weather_delay_model(flights, weather) -> pd.DataFrame:
+    """One row per origin and weather factor: departure-delay minutes per unit, others held fixed."""
+    return fit_weather_delay_model(weather_delay_moments(flights=flights, weather=weather))
 
 
 WEATHER_FACTORS = {  # factor → unit of its estimated effect

@@ -11,6 +11,7 @@ matplotlib.use("Agg")  # no display in runs, tests or CI
 import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 
+from pipeline.automation import refresh_with_landed_months  # noqa: E402
 from pipeline.resources import ReportStore  # noqa: E402
 
 CHART_FILE_NAME = "carrier_on_time.png"
@@ -83,6 +84,7 @@ def _render_chart(performance: pd.DataFrame, summary: pd.DataFrame) -> bytes:
     group_name="reports",
     kinds={"matplotlib", "png"},
     ins={"performance": dg.AssetIn(key=dg.AssetKey(["marts", "carrier_monthly_performance"]))},
+    automation_condition=refresh_with_landed_months(),
 )
 def carrier_on_time_report(performance: pd.DataFrame, report_store: ReportStore) -> dg.MaterializeResult:
     """Chart and table of monthly on-time performance by carrier, written as a PNG."""

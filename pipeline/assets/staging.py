@@ -9,6 +9,7 @@ import dagster as dg
 
 from pipeline import constants, contracts
 from pipeline.assets.raw import raw_airlines, raw_airports, raw_flights, raw_planes, raw_weather
+from pipeline.automation import eager_every_partition
 from pipeline.io_manager import WarehouseQuery
 from pipeline.partitions import monthly_partitions
 from pipeline.warehouse import read_sql
@@ -28,6 +29,7 @@ def _window_params(context: dg.AssetExecutionContext) -> dict[str, object]:
     kinds={"duckdb", "sql"},
     deps=[raw_airports],
     dagster_type=contracts.StagingAirports,
+    automation_condition=eager_every_partition(),
 )
 def airports() -> WarehouseQuery:
     """One row per airport FAA code with its IANA time zone (source gaps filled from reference)."""
@@ -42,6 +44,7 @@ def airports() -> WarehouseQuery:
     kinds={"duckdb", "sql"},
     deps=[raw_airlines],
     dagster_type=contracts.StagingAirlines,
+    automation_condition=eager_every_partition(),
 )
 def airlines() -> WarehouseQuery:
     """One row per carrier code with its airline name."""
@@ -54,6 +57,7 @@ def airlines() -> WarehouseQuery:
     kinds={"duckdb", "sql"},
     deps=[raw_planes],
     dagster_type=contracts.StagingPlanes,
+    automation_condition=eager_every_partition(),
 )
 def planes() -> WarehouseQuery:
     """One row per tail number with build year and a unified manufacturer name."""
@@ -69,6 +73,7 @@ def planes() -> WarehouseQuery:
     backfill_policy=dg.BackfillPolicy.single_run(),
     metadata={"partition_expr": "observation_date"},
     dagster_type=contracts.StagingWeather,
+    automation_condition=eager_every_partition(),
 )
 def weather(context: dg.AssetExecutionContext) -> WarehouseQuery:
     """One row per origin airport and hour: typed weather observations with a UTC timestamp."""
@@ -84,6 +89,7 @@ def weather(context: dg.AssetExecutionContext) -> WarehouseQuery:
     backfill_policy=dg.BackfillPolicy.single_run(),
     metadata={"partition_expr": "flight_date"},
     dagster_type=contracts.StagingFlights,
+    automation_condition=eager_every_partition(),
 )
 def flights(context: dg.AssetExecutionContext) -> WarehouseQuery:
     """One row per scheduled flight: time-zone-aware times, integer delays, cancelled flag."""
