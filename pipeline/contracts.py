@@ -284,6 +284,8 @@ class Violation:
 
 
 def _render(value: Any) -> str:
+    if isinstance(value, tuple):
+        return "(" + ", ".join(_render(part) for part in value) + ")"
     return "NULL" if value is None else repr(value) if isinstance(value, str) else str(value)
 
 
@@ -483,7 +485,7 @@ def duplicate_violations(
             label if len(tuple(key)) > 1 else next(iter(key)),
             f"unique ({label})",
             int(failing_rows),
-            tuple(f"({', '.join(_render(v) for v in row[:-1])}) ×{row[-1]}" for row in sample),
+            tuple(tuple(row[:-1]) for row in sample),
         )
     ]
 

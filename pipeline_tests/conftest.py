@@ -45,8 +45,10 @@ def definitions_with(resources: dict[str, object]) -> dg.Definitions:
 
 
 def materialize_all(resources: dict[str, object], **kwargs) -> dg.ExecuteInProcessResult:
-    """Every asset of the code location, all twelve months, in one in-process run."""
-    return dg.materialize(list(defs.assets), resources=resources, tags=ALL_MONTHS, **kwargs)
+    """Every asset of the code location with its checks, all twelve months, in one in-process run."""
+    return dg.materialize(
+        [*defs.assets, *defs.asset_checks], resources=resources, tags=ALL_MONTHS, **kwargs
+    )
 
 
 def step_failure_message(result: dg.ExecuteInProcessResult) -> str:

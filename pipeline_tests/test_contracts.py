@@ -1,0 +1,216 @@
+"""Data contracts: the pandera schemas hold on the real tables, every staging and mart output carries
+its Dagster type with the column schema, and data that breaks a contract fails the step with the
+column, rule and offending values while the stored table stays as it was."""
+
+import shutil
+
+import dagster as dg
+import duckdb
+import pandas as pd
+import pandera.pandas as pa
+import pytest
+
+from pipeline import contracts
+from pipeline.definitions import defs
+from pipeline.io_manager import WarehouseQuery
+from pipeline.warehouse import connect
+from pipeline_tests.conftest import make_resources, step_failure_message
+
+JANUARY = "2013-01-01"
+
+STAGING_TYPES = {
+    "flights": (contracts.StagingFlights, contracts.STAGING_FLIGHTS),
+    "weather": (contracts.StagingWeather, contracts.STAGING_WEATHER),
+    "airports": (contracts.StagingAirports, contracts.STAGING_AIRPORTS),
+    "airlines": (contracts.StagingAirlines, contracts.STAGING_AIRLINES),
+    "planes": (contracts.StagingPlanes, contracts.STAGING_PLANES),
+}
+MART_TYPES = {
+    "carrier_monthly_performance": (
+        contracts.MartsCarrierMonthlyPerformance,
+        contracts.MARTS_CARRIER_MONTHLY_PERFORMANCE,
+    ),
+    "route_performance": (contracts.MartsRoutePerformance, contracts.MARTS_ROUTE_PERFORMANCE),
+    "weather_impact": (contracts.MartsWeatherImpact, contracts.MARTS_WEATHER_IMPACT),
+    "fleet_performance": (contracts.MartsFleetPerformance, contracts.MARTS_FLEET_PERFORMANCE),
+    "weather_delay_model": (contracts.MartsWeatherDelayModel, contracts.MARTS_WEATHER_DELAY_MODEL),
+}
+
+
+def _output_type(key: dg.AssetKey) -> dg.DagsterType:
+    assets_def = defs.get_assets_def(key)
+    output_name = assets_def.get_output_name_for_asset_key(key)
+    return assets_def.node_def.resolve_output_to_origin(output_name, None)[0].dagster_type
+
+
+@pytest.mark.parametrize(
+    ("layer", "table", "expected_type", "schema"),
+    [("staging", name, *pair) for name, pair in STAGING_TYPES.items()]
+    + [("marts", name, *pair) for name, pair in MART_TYPES.items()],
+    ids=[f"staging/{name}" for name in STAGING_TYPES] + [f"marts/{name}" for name in MART_TYPES],
+)
+def test_each_staging_and_mart_output_carries_its_contract_type(layer, table, expected_type, schema):
+    """The type the UI shows for the asset, with the contract's columns as its column schema."""
+    dagster_type = _output_type(dg.AssetKey([layer, table]))
+    assert dagster_type is expected_type
+    assert dagster_type.display_name == schema.name
+    shown = dagster_type.metadata["schema"].schema
+    assert [column.name for column in shown.columns] == list(schema.columns)
+
+
+def test_staging_type_shows_duckdb_column_types_and_rules():
+    columns = {column.name: column for column in contracts.StagingFlights.metadata["schema"].schema.columns}
+    assert columns["dep_delay_minutes"].type == "INTEGER"
+    assert columns["sched_dep_at"].type == "TIMESTAMP WITH TIME ZONE"
+    assert columns["origin"].constraints.other == ["isin(['EWR', 'JFK', 'LGA'])"]
+    assert columns["carrier"].constraints.nullable is False
+    assert columns["tailnum"].constraints.nullable is True
+
+
+@pytest.mark.parametrize("table", sorted(STAGING_TYPES))
+def test_staging_contracts_hold_on_the_real_tables(warehouse_conn, table):
+    assert STAGING_TYPES[table][0].contract.violations(warehouse_conn, f"staging.{table}") == []
+
+
+@pytest.mark.parametrize("table", sorted(MART_TYPES))
+def test_mart_contracts_hold_on_the_real_tables(warehouse_conn, table):
+    frame = warehouse_conn.execute(f"select * from marts.{table}").fetchdf()
+    result = MART_TYPES[table][0].type_check(None, frame)
+    assert result.success, result.description
+
+
+@pytest.mark.parametrize(
+    ("dtype", "duckdb_type"),
+    [
+        ("int8", "TINYINT"),
+        ("Int16", "SMALLINT"),
+        ("int32", "INTEGER"),
+        ("Int64", "BIGINT"),
+        ("float64", "DOUBLE"),
+        ("str", "VARCHAR"),
+        ("bool", "BOOLEAN"),
+        (pa.Date, "DATE"),
+        ("datetime64[ns]", "TIMESTAMP"),
+        (pd.DatetimeTZDtype("ns", "UTC"), "TIMESTAMP WITH TIME ZONE"),
+    ],
+)
+def test_pandera_dtypes_map_to_duckdb_types(dtype, duckdb_type):
+    assert contracts.duckdb_type(pa.Column(dtype).dtype) == duckdb_type
+
+
+def test_a_rule_without_a_duckdb_translation_is_refused_at_definition():
+    custom = pa.DataFrameSchema(name="Custom", columns={"x": pa.Column("int64", pa.Check(lambda s: s > 0))})
+    with pytest.raises(contracts.UncompilableContract, match="column x has no DuckDB translation"):
+        contracts.WarehouseTableType(custom)
+
+
+def test_compiled_rules_agree_with_pandera_on_the_same_rows():
+    """The SQL contract and pandera judge the same frame alike: same columns, rules and counts."""
+    schema = pa.DataFrameSchema(
+        name="Sample",
+        columns={
+            "code": pa.Column("str", pa.Check.str_matches(r"^[A-Z]{2}$"), unique=True),
+            "month": pa.Column("int64", pa.Check.in_range(1, 12)),
+            "share": pa.Column("float64", pa.Check.less_than_or_equal_to(1), nullable=True),
+        },
+    )
+    frame = pd.DataFrame(
+        {"code": ["AA", "AA", "b1", "UA"], "month": [1, 13, 0, 12], "share": [0.5, None, 1.5, 1.0]}
+    )
+    with pytest.raises(pa.errors.SchemaErrors) as pandera_error:
+        schema.validate(frame, lazy=True)
+    pandera_failures = pandera_error.value.failure_cases.groupby("column")["failure_case"].count().to_dict()
+
+    with duckdb.connect() as conn:
+        conn.register("frame", frame)
+        violations = contracts.CompiledContract.compile(schema).violations(conn, "frame")
+    sql_failures: dict[str, int] = {}
+    for violation in violations:
+        sql_failures[violation.column] = sql_failures.get(violation.column, 0) + violation.failing_rows
+    assert sql_failures == pandera_failures == {"code": 3, "month": 2, "share": 1}
+    messages = [str(violation) for violation in violations]
+    assert "column month: in_range(1, 12) fails for 2 row(s), e.g. 0, 13" in messages
+    assert "column code: str_matches('^[A-Z]{2}$') fails for 1 row(s), e.g. 'b1'" in messages
+    assert "column code: unique (code) fails for 2 row(s), e.g. ('AA')" in messages
+
+
+def _table_fingerprint(database, table: str, where: str = "true") -> tuple:
+    with connect(database, read_only=True) as conn:
+        return conn.execute(
+            f"select count(*), sum(hash(columns(*))) from {table} where {where}"
+        ).fetchall()[0]
+
+
+def _materialize(resources, *keys: list[str], partition: str | None = JANUARY):
+    return dg.materialize(
+        list(defs.assets),
+        selection=dg.AssetSelection.assets(*keys),
+        resources=resources,
+        partition_key=partition,
+        raise_on_error=False,
+    )
+
+
+def test_out_of_range_delay_fails_staging_and_keeps_the_stored_month(tmp_path, landing_dir):
+    resources = make_resources(tmp_path, landing_dir)
+    dimensions = [["raw", "airports"], ["staging", "airports"]]
+    assert _materialize(resources, *dimensions, partition=None).success
+    assert _materialize(resources, ["raw", "flights"], ["staging", "flights"]).success
+    database = tmp_path / "warehouse.duckdb"
+    stored = _table_fingerprint(database, "staging.flights")
+
+    january = landing_dir / "flights_2013-01.csv"
+    header, first, *rest = january.read_text().splitlines(keepends=True)
+    fields = first.split(",")
+    fields[5] = "9999"  # dep_delay of the first flight: almost a week late
+    january.write_text("".join([header, ",".join(fields), *rest]))
+
+    result = _materialize(resources, ["raw", "flights"], ["staging", "flights"])
+
+    assert not result.success
+    message = step_failure_message(result)
+    assert "staging/flights partition 2013-01-01 breaks its contract StagingFlights" in message
+    assert "column dep_delay_minutes: in_range(-240, 2880) fails for 1 row(s), e.g. 9999" in message
+    assert "the stored data is unchanged" in message
+    assert _table_fingerprint(database, "staging.flights") == stored
+    # The bad value did reach the write that was rolled back: raw holds the new file.
+    assert _table_fingerprint(database, "raw.flights", "dep_delay = 9999")[0] == 1
+
+
+def test_missing_column_fails_the_contract_and_keeps_the_table(tmp_path, landing_dir):
+    resources = make_resources(tmp_path, landing_dir)
+    assert _materialize(resources, ["raw", "airlines"], ["staging", "airlines"], partition=None).success
+    database = tmp_path / "warehouse.duckdb"
+    stored = _table_fingerprint(database, "staging.airlines")
+
+    @dg.asset(key=["staging", "airlines"], deps=[["raw", "airlines"]], dagster_type=contracts.StagingAirlines)
+    def airlines_without_names() -> WarehouseQuery:
+        return WarehouseQuery("select upper(carrier) as carrier from raw.airlines")
+
+    result = dg.materialize([airlines_without_names], resources=resources, raise_on_error=False)
+
+    assert not result.success
+    message = step_failure_message(result)
+    assert "staging/airlines breaks its contract StagingAirlines" in message
+    assert "column carrier_name: missing (the contract requires it)" in message
+    assert _table_fingerprint(database, "staging.airlines") == stored
+
+
+def test_mart_that_breaks_its_contract_is_not_written(tmp_path, built_warehouse, seeded_landing):
+    database = tmp_path / "warehouse.duckdb"
+    shutil.copyfile(built_warehouse["database"], database)
+    resources = make_resources(tmp_path, seeded_landing)
+    stored = _table_fingerprint(database, "marts.carrier_monthly_performance")
+    with connect(database) as conn:
+        # A flight of a carrier that staging/airlines does not know: the mart row gets no name.
+        conn.execute(
+            "insert into staging.flights select * replace ('ZZ' as carrier) from staging.flights limit 1"
+        ).fetchall()
+
+    result = _materialize(resources, ["marts", "carrier_monthly_performance"], partition=None)
+
+    assert not result.success
+    message = step_failure_message(result)
+    assert 'expected type "MartsCarrierMonthlyPerformance"' in message
+    assert "carrier_name" in message and "not_nullable" in message
+    assert _table_fingerprint(database, "marts.carrier_monthly_performance") == stored
