@@ -1,0 +1,276 @@
+"""Faults: a load killed with SIGKILL mid-write, and a warehouse held by another process.
+
+Every process here is real: the killed load runs the raw asset in its own Python process, and the
+holders are separate processes with their own DuckDB connection or the pipeline's lock.
+"""
+
+import fcntl
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+import pytest
+
+from pipeline import warehouse
+from pipeline.assets import raw
+from pipeline.io_manager import WarehouseIOManager
+from pipeline.resources import LandingZone
+from pipeline_tests.conftest import make_resources, step_failure_message
+
+JANUARY = "2013-01-01"
+FLIGHTS_JANUARY = "flights_2013-01.csv"
+JANUARY_ROWS = 27_004
+# The replacement repeats January's rows: enough row groups that DuckDB writes them to the database
+# file while the transaction is still open, which is the moment the test kills the load.
+REPEATS = 10
+
+LOAD_JANUARY = textwrap.dedent(
+    """
+    import sys
+    import dagster as dg
+    from pipeline.assets import raw
+    from pipeline.io_manager import WarehouseIOManager
+    from pipeline.resources import LandingZone
+
+    database, landing, quarantine = sys.argv[1:4]
+    result = dg.materialize(
+        [raw.raw_flights],
+        partition_key="2013-01-01",
+        resources={
+            "io_manager": WarehouseIOManager(database=database),
+            "landing_zone": LandingZone(path=landing, quarantine_path=quarantine),
+        },
+    )
+    print("finished", result.success, flush=True)
+    """
+)
+
+HOLD_WITH_DUCKDB = textwrap.dedent(
+    """
+    import sys, time, duckdb
+    conn = duckdb.connect(sys.argv[1])
+    print("holding", flush=True)
+    time.sleep(float(sys.argv[2]))
+    conn.close()
+    """
+)
+
+HOLD_WITH_PIPELINE_LOCK = textwrap.dedent(
+    """
+    import sys, time
+    from pipeline.warehouse import warehouse_lock
+    with warehouse_lock(sys.argv[1], timeout_seconds=5):
+        print("holding", flush=True)
+        time.sleep(float(sys.argv[2]))
+    """
+)
+
+
+def start_python(code: str, *args, log: Path | None = None) -> subprocess.Popen:
+    """Run ``code`` in a new Python process (its own session); output to ``log`` if given."""
+    output = open(log, "w") if log else subprocess.PIPE  # noqa: SIM115 - closed by stop()
+    return subprocess.Popen(
+        [sys.executable, "-c", code, *map(str, args)],
+        stdout=output,
+        stderr=subprocess.STDOUT if log else subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+
+
+def stop(process: subprocess.Popen) -> None:
+    """SIGTERM, a grace period, then SIGKILL the whole process group."""
+    if process.poll() is None:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait(timeout=5)
+    for stream in (process.stdout, process.stderr):
+        if stream is not None:
+            stream.close()
+
+
+def wait_for_line(process: subprocess.Popen, expected: str, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        line = process.stdout.readline()
+        if line.strip() == expected:
+            return
+        if not line and process.poll() is not None:
+            raise AssertionError(f"helper exited early: {process.stderr.read()}")
+    raise AssertionError(f"helper did not print {expected!r} within {timeout} s")
+
+
+def pipeline_lock_is_held(database: Path) -> bool:
+    """Whether some process holds the pipeline's lock on ``database`` (probed without waiting)."""
+    fd = os.open(database.with_name(database.name + ".lock"), os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    else:
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        return False
+    finally:
+        os.close(fd)
+
+
+def january_loads(database: Path) -> list[tuple]:
+    """January's row count per load time: one entry means the partition holds one load's rows."""
+    with warehouse.connect(database, timeout_seconds=30) as conn:
+        return conn.execute(
+            "select count(*), _loaded_at from raw.flights where month = 1 group by _loaded_at"
+        ).fetchall()
+
+
+@pytest.fixture
+def january(tmp_path, seeded_landing):
+    """A warehouse holding January's flights, and the folders it was loaded from."""
+    landing_dir = tmp_path / "landing"
+    landing_dir.mkdir()
+    (landing_dir / FLIGHTS_JANUARY).write_bytes((seeded_landing / FLIGHTS_JANUARY).read_bytes())
+    resources = make_resources(tmp_path, landing_dir)
+    assert dg.materialize([raw.raw_flights], partition_key=JANUARY, resources=resources).success
+    return {"landing": landing_dir, "database": tmp_path / "warehouse.duckdb", "root": tmp_path}
+
+
+def test_a_load_killed_mid_write_leaves_the_month_whole_and_a_rerun_succeeds(january):
+    database = january["database"]
+    [(old_rows, old_loaded_at)] = january_loads(database)
+    landed = january["landing"] / FLIGHTS_JANUARY
+    header, rows = landed.read_bytes().split(b"\n", 1)
+    landed.write_bytes(header + b"\n" + rows * REPEATS)
+    new_rows = JANUARY_ROWS * REPEATS
+    size_before = database.stat().st_size
+
+    log = january["root"] / "killed_load.log"
+    load = start_python(
+        LOAD_JANUARY, database, january["landing"], january["root"] / "quarantine", log=log
+    )
+    try:
+        deadline = time.monotonic() + 120
+        # The write has begun once the load holds the lock and new rows reach the file.
+        while not (pipeline_lock_is_held(database) and database.stat().st_size > size_before):
+            assert load.poll() is None, f"the load ended before it was killed: {log.read_text()}"
+            assert time.monotonic() < deadline, "the load never started writing"
+            time.sleep(0.005)
+        os.killpg(load.pid, signal.SIGKILL)
+        assert load.wait(timeout=10) == -signal.SIGKILL
+    finally:
+        stop(load)
+
+    # On open DuckDB recovers to the last commit: the killed transaction is gone as a whole.
+    assert january_loads(database) == [(old_rows, old_loaded_at)]
+    assert old_rows == JANUARY_ROWS
+
+    result = dg.materialize(
+        [raw.raw_flights],
+        partition_key=JANUARY,
+        resources=make_resources(january["root"], january["landing"]),
+    )
+    assert result.success
+    [(rows_now, _)] = january_loads(database)
+    assert rows_now == new_rows
+
+
+def test_a_warehouse_held_by_a_foreign_process_fails_the_step_after_retrying(january):
+    database = january["database"]
+    before = january_loads(database)
+    holder = start_python(HOLD_WITH_DUCKDB, database, 60)
+    try:
+        wait_for_line(holder, "holding")
+        started = time.monotonic()
+        result = dg.materialize(
+            [raw.raw_flights],
+            partition_key=JANUARY,
+            resources={
+                "io_manager": WarehouseIOManager(database=str(database), lock_timeout_seconds=2),
+                "landing_zone": LandingZone(
+                    path=str(january["landing"]), quarantine_path=str(january["root"] / "q")
+                ),
+            },
+            raise_on_error=False,
+        )
+        waited = time.monotonic() - started
+    finally:
+        stop(holder)
+
+    assert not result.success
+    message = step_failure_message(result)
+    assert f"Warehouse {database} is held by a process outside this pipeline" in message
+    assert f"PID {holder.pid}" in message
+    assert waited >= 2, "the step retried until its deadline rather than failing at once"
+    assert january_loads(database) == before
+    assert (january["landing"] / FLIGHTS_JANUARY).exists(), "a lock is not the file's fault"
+
+
+def test_a_step_waiting_on_a_foreign_hold_succeeds_once_it_is_released(january):
+    database = january["database"]
+    holder = start_python(HOLD_WITH_DUCKDB, database, 1.5)
+    try:
+        wait_for_line(holder, "holding")
+        started = time.monotonic()
+        result = dg.materialize(
+            [raw.raw_flights],
+            partition_key=JANUARY,
+            resources=make_resources(january["root"], january["landing"]),
+        )
+        waited = time.monotonic() - started
+        assert holder.wait(timeout=30) == 0
+    finally:
+        stop(holder)
+
+    assert result.success
+    assert waited >= 1.0
+    assert [rows for rows, _ in january_loads(database)] == [JANUARY_ROWS]
+
+
+def test_a_warehouse_locked_by_another_run_fails_naming_the_holder(january):
+    database = january["database"]
+    before = january_loads(database)
+    holder = start_python(HOLD_WITH_PIPELINE_LOCK, database, 60)
+    try:
+        wait_for_line(holder, "holding")
+        result = dg.materialize(
+            [raw.raw_flights],
+            partition_key=JANUARY,
+            resources={
+                "io_manager": WarehouseIOManager(database=str(database), lock_timeout_seconds=1),
+                "landing_zone": LandingZone(
+                    path=str(january["landing"]), quarantine_path=str(january["root"] / "q")
+                ),
+            },
+            raise_on_error=False,
+        )
+    finally:
+        stop(holder)
+
+    assert not result.success
+    message = step_failure_message(result)
+    assert f"Warehouse {database} is locked by another process (PID {holder.pid})" in message
+    assert "retry when that run has finished" in message
+    assert january_loads(database) == before
+
+
+def test_a_reader_waits_for_a_writer_instead_of_failing(january):
+    database = january["database"]
+    holder = start_python(HOLD_WITH_PIPELINE_LOCK, database, 1.5)
+    try:
+        wait_for_line(holder, "holding")
+        started = time.monotonic()
+        with warehouse.connect(database, timeout_seconds=30, read_only=True) as conn:
+            rows = conn.execute("select count(*) from raw.flights").fetchall()[0][0]
+        waited = time.monotonic() - started
+    finally:
+        stop(holder)
+
+    assert rows == JANUARY_ROWS
+    assert waited >= 1.0, "the reader queued behind the writer's lock"
