@@ -93,3 +93,27 @@ def test_fleet_performance_by_manufacturer_and_age(warehouse_conn, source_dir, s
     assert fleet[fleet.age_band == "00–04 years"].flights.sum() == len(young)
     unknown = joined.year_built.isna().sum()
     assert fleet[fleet.age_band == "unknown"].flights.sum() == unknown
+
+
+def test_weather_delay_model_matches_a_least_squares_fit_of_the_source(warehouse_conn, source_dir, source_flights):
+    """The graph-backed mart (sums in DuckDB, then a solve) equals numpy's lstsq on the raw rows."""
+    weather = pd.read_csv(source_dir / "weather.csv", na_values=["NA"], keep_default_na=False)
+    joined = source_flights.merge(
+        weather[["origin", "time_hour", "precip", "visib", "wind_speed"]], on=["origin", "time_hour"]
+    ).dropna(subset=["dep_delay", "precip", "visib", "wind_speed"])
+    joined = joined[joined.wind_speed <= 100]  # the one 1,048 mph reading is a sensor fault
+    model = warehouse_conn.execute("select * from marts.weather_delay_model").fetchdf()
+
+    assert sorted(model.origin.unique()) == ["EWR", "JFK", "LGA"] and len(model) == 9
+    for origin, rows in joined.groupby("origin"):
+        x = np.column_stack([np.ones(len(rows)), rows.precip, rows.visib, rows.wind_speed])
+        coefficients, *_ = np.linalg.lstsq(x, rows.dep_delay.to_numpy(dtype=float), rcond=None)
+        residual = rows.dep_delay - x @ coefficients
+        r_squared = 1 - (residual**2).sum() / ((rows.dep_delay - rows.dep_delay.mean()) ** 2).sum()
+        fitted = model[model.origin == origin].set_index("factor").loc[["precipitation", "visibility", "wind"]]
+        assert fitted.minutes_per_unit.to_numpy() == pytest.approx(coefficients[1:], rel=1e-6)
+        assert fitted.baseline_minutes.to_numpy() == pytest.approx([coefficients[0]] * 3, rel=1e-6)
+        assert fitted.r_squared.to_numpy() == pytest.approx([r_squared] * 3, rel=1e-6)
+        assert (fitted.flights == len(rows)).all()
+        # rain in the departure hour delays departures at every airport
+        assert fitted.loc["precipitation", "minutes_per_unit"] > 0
