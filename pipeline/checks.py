@@ -83,11 +83,22 @@ class ReconciliationConfig(SampleConfig):
 
 
 def _run_months(context: dg.AssetCheckExecutionContext) -> list[date] | None:
-    """The months of a partitioned run, or None when the run is not partitioned."""
-    run = context.op_execution_context
-    if run.has_partition_key or run.has_partition_key_range:
-        return [date.fromisoformat(key) for key in run.partition_keys]
-    return None
+    """The months of a partitioned run, or None when the run is not partitioned.
+
+    Read from the run's tags: a run of checks alone has no partitioned step to ask.
+    """
+    tags = context.run.tags
+    if "dagster/partition" in tags:
+        keys = [tags["dagster/partition"]]
+    elif "dagster/asset_partition_range_start" in tags:
+        keys = monthly_partitions.get_partition_keys_in_range(
+            dg.PartitionKeyRange(
+                tags["dagster/asset_partition_range_start"], tags["dagster/asset_partition_range_end"]
+            )
+        )
+    else:
+        return None
+    return [date.fromisoformat(key) for key in keys]
 
 
 def _months_filter(months: Sequence[date] | None, month_expr: str) -> tuple[str, dict[str, Any]]:
@@ -276,8 +287,12 @@ def _raw_table_checks(asset: dg.AssetsDefinition, table: str, monthly: bool) -> 
                 else f"{qualified}: {len(mismatched)} of {len(comparison)} file(s) differ from the "
                 "warehouse: "
                 + "; ".join(
-                    f"{row['file']} has {row['rows_in_file'] if row['rows_in_file'] is not None else 'no archived copy, so no known'} "
-                    f"rows, the warehouse {row['rows_in_warehouse']:,}"
+                    (
+                        f"{row['file']} has {row['rows_in_file']:,} rows"
+                        if row["rows_in_file"] is not None
+                        else f"{row['file']} has no archived copy to count"
+                    )
+                    + f", the warehouse {row['rows_in_warehouse']:,}"
                     for row in mismatched
                 )
             ),
