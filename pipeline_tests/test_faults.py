@@ -17,10 +17,11 @@ import dagster as dg
 import duckdb
 import pytest
 
-from pipeline import warehouse
+from pipeline import constants, warehouse
 from pipeline.assets import raw
 from pipeline.io_manager import WarehouseIOManager
 from pipeline.resources import LandingZone
+from pipeline.sensors import LANDING_SENSOR_INTERVAL_SECONDS
 from pipeline_tests.conftest import make_resources, step_failure_message
 
 JANUARY = "2013-01-01"
@@ -274,3 +275,152 @@ def test_a_reader_waits_for_a_writer_instead_of_failing(january):
 
     assert rows == JANUARY_ROWS
     assert waited >= 1.0, "the reader queued behind the writer's lock"
+
+
+# --- The daemon restarted while files keep arriving ------------------------------------------
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DAEMON = str(Path(sys.executable).with_name("dagster-daemon"))
+DAGSTER = str(Path(sys.executable).with_name("dagster"))
+SETTLED = time.time() - 3600  # an mtime the landing sensor treats as a complete file
+
+
+def daemon_environment(root: Path) -> dict[str, str]:
+    """Every folder of the code location and the Dagster instance under ``root``."""
+    home = root / "dagster_home"
+    home.mkdir()
+    (home / "dagster.yaml").write_text((PROJECT_ROOT / "dagster.yaml").read_text())
+    locations = {
+        constants.WAREHOUSE_PATH_ENV: root / "warehouse.duckdb",
+        constants.LANDING_DIR_ENV: root / "landing",
+        constants.QUARANTINE_DIR_ENV: root / "quarantine",
+        constants.ARCHIVE_DIR_ENV: root / "archive",
+        constants.REPORT_DIR_ENV: root / "reports",
+        constants.EXPORT_DIR_ENV: root / "exports",
+        constants.BACKUP_DIR_ENV: root / "backups",
+        constants.ALERT_LOG_PATH_ENV: root / "alerts" / "alerts.jsonl",
+    }
+    environment = {k: v for k, v in os.environ.items() if k != constants.ALERT_WEBHOOK_URL_ENV}
+    return {**environment, **{k: str(v) for k, v in locations.items()}, "DAGSTER_HOME": str(home)}
+
+
+def start_daemon(environment: dict[str, str], log: Path) -> subprocess.Popen:
+    with open(log, "a") as output:
+        return subprocess.Popen(
+            [DAEMON, "run", "-m", "pipeline.definitions"],
+            cwd=PROJECT_ROOT,
+            env=environment,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+
+def stop_process_group(process: subprocess.Popen) -> None:
+    """SIGTERM the group, a grace period, then SIGKILL; afterwards nothing of it may be left."""
+    for signum, grace in ((signal.SIGTERM, 15), (signal.SIGKILL, 5)):
+        try:
+            os.killpg(process.pid, signum)
+        except ProcessLookupError:
+            break
+        deadline = time.monotonic() + grace
+        while live_group_members(process.pid) and time.monotonic() < deadline:
+            process.poll()
+            time.sleep(0.2)
+        if not live_group_members(process.pid):
+            break
+    process.poll()
+    assert not live_group_members(process.pid), f"processes of group {process.pid} survived"
+
+
+def live_group_members(pgid: int) -> list[int]:
+    """Processes of the group that have not exited (zombies waiting to be reaped excluded)."""
+    members = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            state, _parent, group = (entry / "stat").read_text().rsplit(")", 1)[1].split()[:3]
+        except (OSError, ValueError):
+            continue
+        if int(group) == pgid and state != "Z":
+            members.append(int(entry.name))
+    return members
+
+
+def land(seeded_landing: Path, landing_dir: Path, name: str) -> None:
+    """Drop a file the way upstream does: written under a partial name, renamed when complete."""
+    partial = landing_dir / f"{name}.part"
+    partial.write_bytes((seeded_landing / name).read_bytes())
+    os.utime(partial, (SETTLED, SETTLED))
+    partial.replace(landing_dir / name)
+
+
+def landing_runs(home: Path) -> list:
+    with dg.DagsterInstance.from_config(str(home)) as instance:
+        return list(instance.get_runs(filters=dg.RunsFilter(job_name="load_landed_files")))
+
+
+def wait_for_loads(home: Path, files: set[str], log: Path, timeout: float = 420) -> list:
+    """The landing runs once every file in ``files`` has a finished run."""
+    deadline = time.monotonic() + timeout
+    while True:
+        runs = landing_runs(home)
+        finished = {run.tags.get("landing/file") for run in runs if run.is_finished}
+        if files <= finished and all(run.is_finished for run in runs):
+            return runs
+        assert time.monotonic() < deadline, (
+            f"loads of {sorted(files - finished)} not finished after {timeout:.0f} s; runs: "
+            f"{[(run.tags.get('landing/file'), run.status) for run in runs]}\n"
+            + log.read_text()[-3000:]
+        )
+        time.sleep(1)
+
+
+def test_a_daemon_restarted_while_files_arrive_loads_each_file_once(tmp_path, seeded_landing):
+    environment = daemon_environment(tmp_path)
+    home = Path(environment["DAGSTER_HOME"])
+    landing_dir = Path(environment[constants.LANDING_DIR_ENV])
+    landing_dir.mkdir()
+    log = tmp_path / "daemon.log"
+    # Only the landing sensor matters here; automation would add runs for the layers downstream.
+    subprocess.run(
+        [DAGSTER, "sensor", "stop", "automation_sensor", "-m", "pipeline.definitions"],
+        cwd=PROJECT_ROOT, env=environment, check=True, capture_output=True, timeout=120,
+    )  # fmt: skip
+    january, february, march = (f"flights_2013-{month:02d}.csv" for month in (1, 2, 3))
+
+    daemons = [start_daemon(environment, log)]
+    try:
+        land(seeded_landing, landing_dir, january)
+        wait_for_loads(home, {january}, log)
+        land(seeded_landing, landing_dir, february)
+        time.sleep(LANDING_SENSOR_INTERVAL_SECONDS / 2)
+        # A crash, not a shutdown: only the daemon dies, mid-interval, so February may or may not
+        # have been requested yet; runs already launched carry on.
+        os.kill(daemons[0].pid, signal.SIGKILL)
+        daemons[0].wait(timeout=10)
+        land(seeded_landing, landing_dir, march)  # lands while no daemon runs
+        daemons.append(start_daemon(environment, log))
+        # The tick that requests March would request a second January or February run too.
+        runs = wait_for_loads(home, {january, february, march}, log)
+    finally:
+        for daemon in daemons:
+            stop_process_group(daemon)
+
+    months = [january, february, march]
+    loaded = sorted(run.tags["landing/file"] for run in runs)
+    assert loaded == months, "every file loaded exactly once"
+    assert all(run.status == dg.DagsterRunStatus.SUCCESS for run in runs)
+    assert len({run.tags["dagster/run_key"] for run in runs}) == len(months)
+    with duckdb.connect(environment[constants.WAREHOUSE_PATH_ENV], read_only=True) as conn:
+        stored = conn.execute(
+            "select _source_file, count(*) from raw.flights group by 1 order by 1"
+        ).fetchall()
+    with duckdb.connect() as conn:
+        source_rows = "select count(*) from read_csv(?)"
+        expected = [
+            (name, conn.execute(source_rows, [str(seeded_landing / name)]).fetchall()[0][0])
+            for name in months
+        ]
+    assert stored == expected
