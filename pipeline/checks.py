@@ -11,8 +11,8 @@ Severity is chosen per check and stated in its description:
 Partitions: partitioned asset checks are a preview in Dagster 1.13, and in a run over a range of
 partitions (this project's single-run backfills) such a check's result is stored without a
 partition while the per-partition executions planned for it are never resolved. The checks are
-therefore unpartitioned: in a partitioned run they examine the run's months
-(``context.partition_keys``), otherwise every loaded month, and name each month in their metadata.
+therefore unpartitioned: in a partitioned run they examine the run's months (from its partition
+tags), otherwise every loaded month, and name each month in their metadata.
 
 Every result carries ``failing_rows`` and a ``sample`` of the offending rows. Thresholds are Config
 fields with defaults, set per run in the launchpad under ``ops.<check op>.config``.
@@ -229,7 +229,9 @@ RAW_REQUIRED_VALUES = {
 
 def _raw_table_checks(asset: dg.AssetsDefinition, table: str, monthly: bool) -> list[dg.AssetChecksDefinition]:
     qualified = f"{constants.RAW_SCHEMA}.{table}"
-    months_of = (lambda context: _run_months(context)) if monthly else (lambda context: None)
+
+    def months_of(context: dg.AssetCheckExecutionContext) -> list[date] | None:
+        return _run_months(context) if monthly else None
 
     @dg.asset_check(
         asset=asset,

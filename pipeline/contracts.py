@@ -550,7 +550,3 @@ MartsWeatherImpact = _pandera_type(MARTS_WEATHER_IMPACT)
 MartsFleetPerformance = _pandera_type(MARTS_FLEET_PERFORMANCE)
 MartsWeatherDelayModel = _pandera_type(MARTS_WEATHER_DELAY_MODEL)
 
-
-def table_schema(dagster_type: dg.DagsterType) -> dg.TableSchema:
-    """The column schema a contract type carries, for an asset's ``dagster/column_schema``."""
-    return dagster_type.metadata["schema"].schema
