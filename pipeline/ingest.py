@@ -175,20 +175,30 @@ def _row_problem(line: int, column: str | None, error_type: str, message: str) -
 
 
 def _lines_outside_month(path: Path, month_start: date) -> list[Problem]:
-    """Line numbers of rows dated outside the month (read only once a count says there are some)."""
+    """Rows dated outside the month, by line (read only once a count says there are some)."""
     problems = []
     with open(path, newline="", encoding="utf-8-sig") as handle:
         reader = csv.DictReader(handle)
         for row in reader:
             try:
-                claimed = (int(row["year"]), int(row["month"]))
+                year, month, day = int(row["year"]), int(row["month"]), int(row["day"])
             except (TypeError, ValueError):
                 continue  # already reported as a row that does not parse
-            if claimed != (month_start.year, month_start.month):
+            try:
+                dated = date(year, month, day)
+            except ValueError:
                 problems.append(
                     Problem(
-                        f"dated {claimed[0]:04d}-{claimed[1]:02d}, outside the file's month "
-                        f"{month_start:%Y-%m}",
+                        f"{year:04d}-{month:02d}-{day:02d} is not a valid date",
+                        line=reader.line_num,
+                        column="day",
+                    )
+                )
+                continue
+            if (dated.year, dated.month) != (month_start.year, month_start.month):
+                problems.append(
+                    Problem(
+                        f"dated {dated:%Y-%m-%d}, outside the file's month {month_start:%Y-%m}",
                         line=reader.line_num,
                         column="month",
                     )
@@ -215,10 +225,10 @@ def validate_landed_file(path: Path, table: str, month_start: date | None = None
         if parsed_rows == 0 and not problems:
             return [Problem("the file has a header but no data rows", line=1)]
         if month_start is not None:
-            outside = conn.execute(
+            [(rows_outside,)] = conn.execute(
                 read_sql("ingest", "rows_outside_month"), {"month_start": month_start}
             ).fetchall()
-            if outside:
+            if rows_outside:
                 problems.extend(_lines_outside_month(path, month_start))
     return sorted(problems, key=lambda problem: problem.line or 0)
 

@@ -97,6 +97,12 @@ def row_from_another_month(data: bytes) -> bytes:
     return b"".join(lines)
 
 
+def impossible_date(data: bytes) -> bytes:
+    lines = _lines(data)
+    lines[8] = _replace_field(lines[8], 2, b"32")  # day
+    return b"".join(lines)
+
+
 BAD_FILES: dict[str, tuple[Callable[[bytes], bytes], list[str]]] = {
     "wrong field count": (wrong_field_count, ["line 11", "expected 19 fields, found 20"]),
     "text in a numeric column": (
@@ -119,8 +125,9 @@ BAD_FILES: dict[str, tuple[Callable[[bytes], bytes], list[str]]] = {
     ),
     "row dated in another month": (
         row_from_another_month,
-        ["line 5, column month", "dated 2013-02, outside the file's month 2013-01"],
+        ["line 5, column month", "dated 2013-02-01, outside the file's month 2013-01"],
     ),
+    "impossible date": (impossible_date, ["line 9, column day", "2013-01-32 is not a valid date"]),
 }
 
 
