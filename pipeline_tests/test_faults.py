@@ -20,8 +20,8 @@ import pytest
 from pipeline import constants, warehouse
 from pipeline.assets import raw
 from pipeline.io_manager import WarehouseIOManager
-from pipeline.resources import LandingZone
-from pipeline.sensors import LANDING_SENSOR_INTERVAL_SECONDS
+from pipeline.resources import LandingZone, Warehouse
+from pipeline.sensors import LANDING_SENSOR_INTERVAL_SECONDS, landing_sensor
 from pipeline_tests.conftest import make_resources, step_failure_message
 
 JANUARY = "2013-01-01"
@@ -267,7 +267,8 @@ def test_a_reader_waits_for_a_writer_instead_of_failing(january):
     try:
         wait_for_line(holder, "holding")
         started = time.monotonic()
-        with warehouse.connect(database, timeout_seconds=30, read_only=True) as conn:
+        # Asset checks read through the warehouse resource, like this.
+        with Warehouse(path=str(database), lock_timeout_seconds=30).connect(read_only=True) as conn:
             rows = conn.execute("select count(*) from raw.flights").fetchall()[0][0]
         waited = time.monotonic() - started
     finally:
@@ -275,6 +276,32 @@ def test_a_reader_waits_for_a_writer_instead_of_failing(january):
 
     assert rows == JANUARY_ROWS
     assert waited >= 1.0, "the reader queued behind the writer's lock"
+
+
+def test_the_landing_sensor_evaluates_while_the_warehouse_is_held(january):
+    database = january["database"]
+    an_hour_ago = time.time() - 3600
+    os.utime(january["landing"] / FLIGHTS_JANUARY, (an_hour_ago, an_hour_ago))
+    holders = [
+        start_python(HOLD_WITH_DUCKDB, database, 60),
+        start_python(HOLD_WITH_PIPELINE_LOCK, database, 60),
+    ]
+    try:
+        for holder in holders:
+            wait_for_line(holder, "holding")
+        started = time.monotonic()
+        result = landing_sensor(
+            dg.build_sensor_context(
+                resources={"landing_zone": LandingZone(path=str(january["landing"]))}
+            )
+        )
+        took = time.monotonic() - started
+    finally:
+        for holder in holders:
+            stop(holder)
+
+    assert [request.partition_key for request in result.run_requests] == [JANUARY]
+    assert took < 5, "the sensor never waits on the warehouse"
 
 
 # --- The daemon restarted while files keep arriving ------------------------------------------
