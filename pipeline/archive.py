@@ -9,7 +9,8 @@ warehouse in one transaction; the version it replaced stays here. Layout:
 The raw assets load from the archived copy, not the landing file: what was validated, what is kept
 and what is loaded are the same bytes even if upstream overwrites the landing file meanwhile.
 Identical re-deliveries share one entry. ``archived_versions`` lists a file's versions oldest
-first; the last is the one the warehouse holds after a successful load.
+first; the last is the one the warehouse holds after a successful load. A run killed while it
+validates may leave its private copy under ``.incoming/``: only a copy, safe to remove.
 """
 
 from __future__ import annotations
