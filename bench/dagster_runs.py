@@ -1,0 +1,92 @@
+"""The pipeline itself, materialized through Dagster: in process, or as a real run.
+
+- ``in_process``: ``dagster.materialize()`` (an ephemeral instance, the in-process executor), as
+  the tests do.
+- ``multiprocess``: ``execute_job`` on a persistent DagsterInstance (``$DAGSTER_HOME``) with the
+  code location's own executor — the default multiprocess executor, one process per step — as a
+  run launched from the UI or a sensor executes.
+
+``--job all`` builds every asset; ``--job monthly`` the partitioned ones only. Without
+``--partition`` the partitioned assets cover all twelve months in one run (their single-run
+backfill policy). Asset checks are not run, as the floor has no counterpart. Locations come from
+the code location's environment variables (WAREHOUSE_PATH, LANDING_DIR, ...), so the resources are
+exactly the deployed ones. Prints one JSON line: the run id and seconds per step.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+import dagster as dg
+
+from bench import pipeline_job
+from pipeline.definitions import defs
+
+ALL_MONTHS = {
+    "dagster/asset_partition_range_start": "2013-01-01",
+    "dagster/asset_partition_range_end": "2013-12-01",
+}
+JOBS = {
+    "all": (pipeline_job.ALL_ASSETS_JOB, pipeline_job.all_assets_job),
+    "monthly": (pipeline_job.MONTHLY_ASSETS_JOB, pipeline_job.monthly_assets_job),
+}
+
+
+def seconds_by_step(instance: dg.DagsterInstance, run_id: str) -> dict[str, float]:
+    started: dict[str, float] = {}
+    seconds: dict[str, float] = {}
+    for record in instance.get_records_for_run(run_id, limit=1_000_000).records:
+        event = record.event_log_entry
+        if not event.is_dagster_event or event.step_key is None:
+            continue
+        if event.dagster_event_type == dg.DagsterEventType.STEP_START:
+            started[event.step_key] = event.timestamp
+        elif event.dagster_event_type == dg.DagsterEventType.STEP_SUCCESS:
+            seconds[event.step_key] = event.timestamp - started[event.step_key]
+    return seconds
+
+
+def _partition_tags(partition: str | None) -> dict[str, str]:
+    return {"dagster/partition": partition} if partition else ALL_MONTHS
+
+
+def run_in_process(job: str, partition: str | None) -> dict[str, object]:
+    name, _ = JOBS[job]
+    # The ephemeral instance materialize() would create itself, kept to read the step timings.
+    with dg.DagsterInstance.ephemeral() as instance:
+        result = dg.materialize(
+            list(defs.assets),
+            resources=defs.resources,
+            selection=pipeline_job.SELECTIONS[name],
+            tags=_partition_tags(partition),
+            instance=instance,
+        )
+        if not result.success:
+            raise RuntimeError(f"In-process run {result.run_id} failed.")
+        return {"run_id": result.run_id, "seconds_by_step": seconds_by_step(instance, result.run_id)}
+
+
+def run_multiprocess(job: str, partition: str | None) -> dict[str, object]:
+    _, factory = JOBS[job]
+    with dg.DagsterInstance.get() as instance:
+        with dg.execute_job(
+            dg.reconstructable(factory), instance, tags=_partition_tags(partition)
+        ) as result:
+            if not result.success:
+                raise RuntimeError(f"Run {result.run_id} failed; see {instance.root_directory}.")
+            return {"run_id": result.run_id, "seconds_by_step": seconds_by_step(instance, result.run_id)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("executor", choices=["in_process", "multiprocess"])
+    parser.add_argument("--job", choices=sorted(JOBS), default="all")
+    parser.add_argument("--partition", help="one month, e.g. 2013-01-01; default all twelve")
+    args = parser.parse_args()
+    run = run_in_process if args.executor == "in_process" else run_multiprocess
+    print(json.dumps(run(args.job, args.partition)))
+
+
+if __name__ == "__main__":
+    main()

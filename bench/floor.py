@@ -1,0 +1,150 @@
+"""The floor: the pipeline's SQL files run straight on DuckDB, no Dagster, no Python around them.
+
+Every SQL file a full run executes is run here with the same parameters and in the pipeline's
+order: each landed file is parsed by the ingest validation SQL (``pipeline/sql/ingest``) in its
+own in-memory database, as ``pipeline.ingest`` does, before the raw SQL loads it; then staging and
+marts. Tables are created with ``create or replace table ... as``, each statement autocommitted.
+
+What the pipeline does beyond that is its own cost and has no counterpart here: copying and hashing
+landed files into the archive, Dagster's bookkeeping, the data contracts checked on each written
+table, the IO manager's metadata, the model fitted from ``weather_delay_moments`` (numpy) and the
+report (matplotlib). This process imports duckdb and the pipeline's dependency-free helpers only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from pipeline import constants
+from pipeline.landing import dimension_file_name, monthly_file_name
+from pipeline.warehouse import read_sql
+
+FIRST_MONTH, END_MONTH = "2013-01-01", "2014-01-01"
+MONTH_KEYS = [f"2013-{month:02d}-01" for month in range(1, 13)]
+LINEAGE_PREFIX = "_"
+
+
+@dataclass(frozen=True)
+class Step:
+    """One table: ``pipeline/sql/<layer>/<name>.sql`` built into ``<layer>.<name>``."""
+
+    layer: str
+    name: str
+    params: Callable[[Path], dict[str, Any]]
+    # (file, first day of its month or None) validated before the load, for raw tables
+    landed_files: Callable[[Path], list[tuple[Path, str | None]]] = field(default=lambda _: [])
+    # False for a query whose small result the pipeline keeps outside the warehouse
+    stored_by_pipeline: bool = True
+
+    @property
+    def table(self) -> str:
+        return f"{self.layer}.{self.name}"
+
+
+def _dimension(table: str) -> dict[str, Callable]:
+    return {
+        "params": lambda landing_dir: {"path": str(landing_dir / dimension_file_name(table))},
+        "landed_files": lambda landing_dir: [(landing_dir / dimension_file_name(table), None)],
+    }
+
+
+def _monthly(table: str) -> dict[str, Callable]:
+    def files(landing_dir: Path) -> list[tuple[Path, str | None]]:
+        return [(landing_dir / monthly_file_name(table, key), key) for key in MONTH_KEYS]
+
+    return {
+        "params": lambda landing_dir: {"path": [str(path) for path, _ in files(landing_dir)]},
+        "landed_files": files,
+    }
+
+
+def _no_params(landing_dir: Path) -> dict[str, Any]:
+    return {}
+
+
+def _all_months(landing_dir: Path) -> dict[str, Any]:
+    return {"window_start": FIRST_MONTH, "window_end": END_MONTH}
+
+
+def _airport_supplement(landing_dir: Path) -> dict[str, Any]:
+    return {"supplement_path": str(constants.REFERENCE_DIR / "airport_timezone_supplement.csv")}
+
+
+# The order the in-process executor runs the assets in (layer by layer).
+STEPS = [
+    Step("raw", "airlines", **_dimension("airlines")),
+    Step("raw", "airports", **_dimension("airports")),
+    Step("raw", "flights", **_monthly("flights")),
+    Step("raw", "planes", **_dimension("planes")),
+    Step("raw", "weather", **_monthly("weather")),
+    Step("staging", "airlines", _no_params),
+    Step("staging", "airports", _airport_supplement),
+    Step("staging", "planes", _no_params),
+    Step("staging", "weather", _all_months),
+    Step("staging", "flights", _all_months),
+    Step("marts", "carrier_monthly_performance", _no_params),
+    Step("marts", "fleet_performance", _no_params),
+    Step("marts", "route_performance", _no_params),
+    Step("marts", "weather_delay_moments", _no_params, stored_by_pipeline=False),
+    Step("marts", "weather_impact", _no_params),
+]
+
+
+def validate_landed_file(path: Path, table: str, month_start: str | None) -> None:
+    """The ingest validation SQL on one landed file, in its own in-memory database."""
+    with duckdb.connect() as conn:
+        described = conn.execute(f"describe ({read_sql('raw', table)})", {"path": [str(path)]})
+        columns = {
+            name: dtype for name, dtype, *_ in described.fetchall() if not name.startswith(LINEAGE_PREFIX)
+        }
+        conn.execute(read_sql("ingest", "parse_landed_file"), {"path": str(path), "columns": columns})
+        rejected = conn.execute(read_sql("ingest", "rejected_rows")).fetchall()
+        parsed = conn.execute("select count(*) from landed").fetchall()[0][0]
+        outside = (
+            conn.execute(read_sql("ingest", "rows_outside_month"), {"month_start": month_start}).fetchall()
+            if month_start
+            else []
+        )
+    if rejected or outside or not parsed:
+        raise ValueError(f"{path} does not validate: {rejected[:3]} {outside[:3]} rows={parsed}")
+
+
+def run(database: Path, landing_dir: Path) -> dict[str, float]:
+    """Build every table into ``database``; returns seconds per table (its validation included)."""
+    seconds = {}
+    conn = duckdb.connect(str(database))
+    try:
+        conn.execute("set TimeZone = 'UTC'")
+        for step in STEPS:
+            started = time.perf_counter()
+            for path, month_start in step.landed_files(landing_dir):
+                validate_landed_file(path, step.name, month_start)
+            conn.execute(f"create schema if not exists {step.layer}")
+            conn.execute(
+                f"create or replace table {step.table} as ({read_sql(step.layer, step.name)})",
+                step.params(landing_dir),
+            )
+            seconds[step.table] = time.perf_counter() - started
+    finally:
+        conn.close()
+    return seconds
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--database", type=Path, required=True)
+    parser.add_argument("--landing-dir", type=Path, required=True)
+    args = parser.parse_args()
+    print(json.dumps({"seconds_by_table": run(args.database, args.landing_dir)}))
+
+
+if __name__ == "__main__":
+    main()

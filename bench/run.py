@@ -1,0 +1,412 @@
+"""The benchmark, in one command: the pipeline against raw DuckDB and a pandas path, at several sizes.
+
+For each size the generator lands the scaled data once (cached under the work folder), the landed
+files are read once so every variant finds them in the page cache, and then each variant runs in
+its own process, one after another, measured from outside (``bench.measure``: wall time, CPU time
+of the whole process tree, peak RSS and PSS of the tree):
+
+  floor                 the pipeline's SQL files on one DuckDB connection (``bench.floor``)
+  dagster_in_process    ``dagster.materialize()`` of every asset (``bench.dagster_runs``)
+  dagster_multiprocess  a real run on a temporary DagsterInstance with the code location's executor
+  pandas                the floor's SQL with every table fetched into pandas and written back
+
+Every variant must build the same tables: row counts of every table and the contents of the marts
+are compared with the floor's, and the command fails if they differ. ``--load`` also times
+``dagster definitions validate`` on the code location against an empty Definitions, and
+``--backfill`` times the monthly assets rebuilt for all twelve months in one run against twelve
+one-month runs. Results are printed as Markdown and saved (with every raw figure as JSON) under
+``<work-dir>/results/``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import platform
+import shutil
+import statistics
+import sys
+import time
+from dataclasses import asdict, dataclass, field
+from datetime import date, datetime, timezone
+from decimal import Decimal
+from importlib import metadata
+from pathlib import Path
+
+import duckdb
+
+from bench import generate
+from bench.floor import MONTH_KEYS, STEPS
+from bench.measure import Measurement, measure
+from pipeline import constants
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_WORK_DIR = REPO_ROOT / "bench" / "work"
+DEFAULT_SIZES = [generate.REAL_FLIGHT_ROWS, 5_000_000, 20_000_000]
+VARIANTS = ["floor", "dagster_in_process", "dagster_multiprocess", "pandas"]
+GiB = 1 << 30
+
+
+class BenchmarkFailed(RuntimeError):
+    """A variant failed or built different tables from the floor."""
+
+
+@dataclass
+class VariantRun:
+    variant: str
+    measurement: Measurement
+    details: dict
+    matches_floor: bool | None = None
+    differences: list[str] = field(default_factory=list)
+
+
+# --- the data -------------------------------------------------------------------------------------
+
+
+def _generator_digest() -> str:
+    return hashlib.sha256(Path(generate.__file__).read_bytes()).hexdigest()[:16]
+
+
+def prepare_landing(size_dir: Path, rows: int, seed: int) -> Path:
+    """The size's landing folder, generated unless an identical generation is already there."""
+    landing_dir = size_dir / "landing"
+    manifest_path = size_dir / "generated.json"
+    wanted = {"rows": rows, "seed": seed, "generator": _generator_digest()}
+    if manifest_path.is_file() and json.loads(manifest_path.read_text()).get("request") == wanted:
+        return landing_dir
+    shutil.rmtree(landing_dir, ignore_errors=True)
+    manifest_path.unlink(missing_ok=True)
+    generated = generate.generate(landing_dir, rows, seed)
+    manifest_path.write_text(json.dumps({"request": wanted, "generated": asdict(generated)}, indent=2))
+    return landing_dir
+
+
+def warm_page_cache(landing_dir: Path) -> int:
+    """Read every landed file once so no variant pays for the first read from disk."""
+    total = 0
+    for path in sorted(landing_dir.iterdir()):
+        with open(path, "rb") as handle:
+            while block := handle.read(1 << 24):
+                total += len(block)
+    return total
+
+
+# --- running one variant ---------------------------------------------------------------------------
+
+
+def _pipeline_environment(run_dir: Path, landing_dir: Path) -> dict[str, str]:
+    """The code location's locations, all inside ``run_dir`` except the landed data."""
+    home = run_dir / "dagster_home"
+    home.mkdir(parents=True, exist_ok=True)
+    shutil.copy(REPO_ROOT / "dagster.yaml", home / "dagster.yaml")
+    return {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO_ROOT), os.environ.get("PYTHONPATH")])),
+        "DAGSTER_HOME": str(home),
+        constants.WAREHOUSE_PATH_ENV: str(run_dir / "warehouse.duckdb"),
+        constants.LANDING_DIR_ENV: str(landing_dir),
+        constants.QUARANTINE_DIR_ENV: str(run_dir / "quarantine"),
+        constants.ARCHIVE_DIR_ENV: str(run_dir / "archive"),
+        constants.REPORT_DIR_ENV: str(run_dir / "reports"),
+        constants.EXPORT_DIR_ENV: str(run_dir / "exports"),
+        constants.BACKUP_DIR_ENV: str(run_dir / "backups"),
+        constants.ALERT_LOG_PATH_ENV: str(run_dir / "alerts.log"),
+    }
+
+
+def variant_command(variant: str, run_dir: Path, landing_dir: Path, *extra: str) -> list[str]:
+    python = sys.executable
+    database = str(run_dir / "warehouse.duckdb")
+    return {
+        "floor": [python, "-m", "bench.floor", "--database", database, "--landing-dir", str(landing_dir)],
+        "pandas": [python, "-m", "bench.pandas_baseline", "--database", database, "--landing-dir", str(landing_dir)],
+        "dagster_in_process": [python, "-m", "bench.dagster_runs", "in_process", *extra],
+        "dagster_multiprocess": [python, "-m", "bench.dagster_runs", "multiprocess", *extra],
+    }[variant]
+
+
+def run_measured(variant: str, run_dir: Path, landing_dir: Path, *extra: str) -> tuple[Measurement, dict]:
+    env = _pipeline_environment(run_dir, landing_dir)
+    measurement = measure(variant_command(variant, run_dir, landing_dir, *extra), env=env, cwd=REPO_ROOT)
+    if measurement.returncode != 0:
+        raise BenchmarkFailed(
+            f"{variant} {' '.join(extra)} exited with {measurement.returncode}:\n"
+            f"{measurement.stderr[-4000:]}"
+        )
+    return measurement, json.loads(measurement.stdout.strip().splitlines()[-1])
+
+
+# --- comparing what the variants built --------------------------------------------------------------
+
+
+def _normalized(value):
+    if isinstance(value, datetime) and (value.hour, value.minute, value.second, value.microsecond) == (0, 0, 0, 0):
+        return value.date().isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        value = float(value)
+    if isinstance(value, float):
+        return float(f"{value:.9g}")
+    return value
+
+
+def warehouse_fingerprint(database: Path) -> dict[str, object]:
+    """Row counts of every table the floor builds (per month for flights), and the marts' rows."""
+    fingerprint: dict[str, object] = {}
+    with duckdb.connect(str(database), read_only=True) as conn:
+        for step in STEPS:
+            if not step.stored_by_pipeline:
+                continue
+            fingerprint[f"{step.table} rows"] = conn.execute(f"select count(*) from {step.table}").fetchall()[0][0]
+            if step.layer == "marts":
+                columns = [row[0] for row in conn.execute(f"describe {step.table}").fetchall()]
+                rows = conn.execute(f"select {', '.join(columns)} from {step.table}").fetchall()
+                fingerprint[f"{step.table} content"] = sorted(
+                    (tuple(_normalized(value) for value in row) for row in rows), key=repr
+                )
+        fingerprint["staging.flights rows by month"] = dict(
+            conn.execute(
+                "select strftime(flight_date, '%Y-%m'), count(*) from staging.flights group by 1 order by 1"
+            ).fetchall()
+        )
+    return fingerprint
+
+
+def differences(expected: dict[str, object], actual: dict[str, object]) -> list[str]:
+    return [
+        f"{key}: floor {str(expected[key])[:120]} ≠ {str(actual.get(key))[:120]}"
+        for key in expected
+        if expected[key] != actual.get(key)
+    ]
+
+
+# --- the measurements -------------------------------------------------------------------------------
+
+
+def benchmark_size(work_dir: Path, rows: int, seed: int, variants: list[str], repeat: int, keep: bool) -> dict:
+    size_dir = work_dir / f"rows_{rows}"
+    started = time.perf_counter()
+    landing_dir = prepare_landing(size_dir, rows, seed)
+    print(f"[{rows:,} rows] landing ready in {time.perf_counter() - started:.0f} s: {landing_dir}", flush=True)
+    landed_bytes = warm_page_cache(landing_dir)
+    floor_fingerprint = None
+    runs: list[VariantRun] = []
+    for round_number in range(repeat):
+        for variant in variants:
+            run_dir = size_dir / "runs" / variant
+            shutil.rmtree(run_dir, ignore_errors=True)
+            measurement, details = run_measured(variant, run_dir, landing_dir)
+            fingerprint = warehouse_fingerprint(run_dir / "warehouse.duckdb")
+            run = VariantRun(variant, measurement, details)
+            if variant == "floor":
+                floor_fingerprint = fingerprint
+            if floor_fingerprint is not None:
+                run.differences = differences(floor_fingerprint, fingerprint)
+                run.matches_floor = not run.differences
+            runs.append(run)
+            print(
+                f"[{rows:,} rows] round {round_number + 1}/{repeat} {variant}: "
+                f"{measurement.wall_seconds:.1f} s wall, {measurement.cpu_seconds:.1f} s CPU, "
+                f"peak RSS {measurement.peak_rss_bytes / GiB:.2f} GiB"
+                + ("" if run.matches_floor in (True, None) else f" — DIFFERS: {run.differences[:3]}"),
+                flush=True,
+            )
+            if not keep:
+                shutil.rmtree(run_dir, ignore_errors=True)
+    return {"rows": rows, "landed_bytes": landed_bytes, "runs": runs}
+
+
+def measure_load(repeats: int) -> dict:
+    """``dagster definitions validate`` on the code location and on an empty Definitions, alternated."""
+    results: dict[str, list[Measurement]] = {"pipeline.definitions": [], "bench.empty_location": []}
+    env = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
+    dagster = str(Path(sys.executable).with_name("dagster"))
+    for _ in range(repeats):
+        for module in results:
+            measurement = measure([dagster, "definitions", "validate", "-m", module], env=env, cwd=REPO_ROOT)
+            if measurement.returncode != 0:
+                raise BenchmarkFailed(f"definitions validate -m {module} failed:\n{measurement.stderr[-2000:]}")
+            results[module].append(measurement)
+    return results
+
+
+def measure_backfill(work_dir: Path, rows: int, seed: int) -> dict:
+    """The monthly assets for all months: one run over the range, then one run per month."""
+    size_dir = work_dir / f"rows_{rows}"
+    landing_dir = prepare_landing(size_dir, rows, seed)
+    warm_page_cache(landing_dir)
+    run_dir = size_dir / "runs" / "backfill"
+    shutil.rmtree(run_dir, ignore_errors=True)
+    # Every asset built once, so the monthly runs replace stored months as a real backfill does.
+    run_measured("dagster_in_process", run_dir, landing_dir)
+    single, _ = run_measured("dagster_multiprocess", run_dir, landing_dir, "--job", "monthly")
+    per_month = [
+        run_measured("dagster_multiprocess", run_dir, landing_dir, "--job", "monthly", "--partition", key)[0]
+        for key in MONTH_KEYS
+    ]
+    shutil.rmtree(run_dir, ignore_errors=True)
+    return {"rows": rows, "single_run": single, "per_partition_runs": per_month}
+
+
+# --- reporting ---------------------------------------------------------------------------------------
+
+
+def _median(values) -> float:
+    return statistics.median(values)
+
+
+def machine_description() -> list[str]:
+    cpu = next(
+        (line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines() if line.startswith("model name")),
+        platform.processor(),
+    )
+    memory_kib = next(
+        int(line.split()[1]) for line in Path("/proc/meminfo").read_text().splitlines() if line.startswith("MemTotal")
+    )
+    versions = ", ".join(
+        f"{package} {metadata.version(package)}" for package in ("dagster", "dagster-duckdb", "duckdb", "pandas")
+    )
+    return [
+        f"- CPU: {cpu}, {os.cpu_count()} cores; memory {memory_kib / (1 << 20):.1f} GiB; {platform.platform()}",
+        f"- Python {platform.python_version()}; {versions}",
+        f"- load average at the end: {', '.join(f'{load:.2f}' for load in os.getloadavg())}",
+    ]
+
+
+def size_table(result: dict) -> list[str]:
+    rows = result["rows"]
+    by_variant: dict[str, list[VariantRun]] = {}
+    for run in result["runs"]:
+        by_variant.setdefault(run.variant, []).append(run)
+    floor = by_variant.get("floor")
+    floor_wall = _median(r.measurement.wall_seconds for r in floor) if floor else None
+    floor_rss = _median(r.measurement.peak_rss_bytes for r in floor) if floor else None
+    floor_cpu = _median(r.measurement.cpu_seconds for r in floor) if floor else None
+    lines = [
+        f"### {rows:,} flights rows ({result['landed_bytes'] / GiB:.2f} GiB landed), "
+        f"median of {len(next(iter(by_variant.values())))}",
+        "",
+        "| variant | wall s | rows/s | CPU s | peak RSS GiB | peak PSS GiB | processes | × floor wall | × floor CPU | × floor RSS | same tables |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
+    ]
+    for variant, runs in by_variant.items():
+        wall = _median(r.measurement.wall_seconds for r in runs)
+        cpu = _median(r.measurement.cpu_seconds for r in runs)
+        rss = _median(r.measurement.peak_rss_bytes for r in runs)
+        pss = _median(r.measurement.peak_tree_pss_bytes for r in runs)
+        processes = max(r.measurement.max_processes for r in runs)
+        same = "yes" if all(r.matches_floor for r in runs) else "NO"
+        lines.append(
+            f"| {variant} | {wall:.1f} | {rows / wall:,.0f} | {cpu:.1f} | {rss / GiB:.2f} | {pss / GiB:.2f} "
+            f"| {processes} | {wall / floor_wall:.2f} | {cpu / floor_cpu:.2f} | {rss / floor_rss:.2f} | {same} |"
+        )
+    return lines
+
+
+def load_table(load: dict) -> list[str]:
+    pipeline, empty = load["pipeline.definitions"], load["bench.empty_location"]
+    pipeline_wall = _median(m.wall_seconds for m in pipeline)
+    empty_wall = _median(m.wall_seconds for m in empty)
+    pipeline_cpu = _median(m.cpu_seconds for m in pipeline)
+    empty_cpu = _median(m.cpu_seconds for m in empty)
+    return [
+        f"### Code-location load: `dagster definitions validate`, median of {len(pipeline)}",
+        "",
+        "| module | wall s | CPU s |",
+        "| --- | ---: | ---: |",
+        f"| pipeline.definitions | {pipeline_wall:.2f} | {pipeline_cpu:.2f} |",
+        f"| bench.empty_location (empty Definitions) | {empty_wall:.2f} | {empty_cpu:.2f} |",
+        f"| ratio | {pipeline_wall / empty_wall:.2f} | {pipeline_cpu / empty_cpu:.2f} |",
+    ]
+
+
+def backfill_table(backfill: dict) -> list[str]:
+    single = backfill["single_run"]
+    per_month = backfill["per_partition_runs"]
+    total_wall = sum(m.wall_seconds for m in per_month)
+    total_cpu = sum(m.cpu_seconds for m in per_month)
+    months = len(per_month)
+    return [
+        f"### Backfill of the monthly assets, {backfill['rows']:,} rows, multiprocess executor",
+        "",
+        "| how | wall s | CPU s |",
+        "| --- | ---: | ---: |",
+        f"| one run over all {months} months (single-run backfill policy) | {single.wall_seconds:.1f} | {single.cpu_seconds:.1f} |",
+        f"| {months} runs, one month each | {total_wall:.1f} | {total_cpu:.1f} |",
+        f"| overhead per partition run ((runs − single) / {months}) | "
+        f"{(total_wall - single.wall_seconds) / months:.2f} | {(total_cpu - single.cpu_seconds) / months:.2f} |",
+    ]
+
+
+def _jsonable(value):
+    if isinstance(value, (Measurement, VariantRun)):
+        data = asdict(value)
+        data.get("measurement", data).pop("stdout", None)
+        data.get("measurement", data).pop("stderr", None)
+        return _jsonable(data)
+    if isinstance(value, dict):
+        return {key: _jsonable(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_jsonable(item) for item in value]
+    return value
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, action="append", help=f"flights rows; repeatable (default {DEFAULT_SIZES})")
+    parser.add_argument("--variant", action="append", choices=VARIANTS, help="repeatable; default all")
+    parser.add_argument("--repeat", type=int, default=1, help="rounds per size; the tables show medians")
+    parser.add_argument("--seed", type=int, default=generate.DEFAULT_SEED)
+    parser.add_argument("--work-dir", type=Path, default=DEFAULT_WORK_DIR)
+    parser.add_argument("--load", type=int, default=0, metavar="N", help="also time definitions validate N times")
+    parser.add_argument("--backfill", type=int, metavar="ROWS", help="also time a backfill at this size")
+    parser.add_argument("--keep", action="store_true", help="keep each variant's warehouse and instance")
+    args = parser.parse_args(argv)
+
+    work_dir = args.work_dir.resolve()
+    variants = [variant for variant in VARIANTS if variant in (args.variant or VARIANTS)]
+    started_at = datetime.now(timezone.utc)
+    report = {"command": " ".join(["python -m bench.run", *(argv if argv is not None else sys.argv[1:])])}
+    sections: list[str] = []
+    failures: list[str] = []
+    for rows in args.rows or DEFAULT_SIZES:
+        result = benchmark_size(work_dir, rows, args.seed, variants, args.repeat, args.keep)
+        report.setdefault("sizes", []).append(result)
+        sections += [*size_table(result), ""]
+        failures += [f"{rows:,} rows, {run.variant}: {d}" for run in result["runs"] for d in run.differences]
+    if args.load:
+        report["load"] = measure_load(args.load)
+        sections += [*load_table(report["load"]), ""]
+    if args.backfill:
+        report["backfill"] = measure_backfill(work_dir, args.backfill, args.seed)
+        sections += [*backfill_table(report["backfill"]), ""]
+
+    markdown = "\n".join(
+        [
+            f"## Benchmark run {started_at:%Y-%m-%d %H:%M} UTC",
+            "",
+            f"`{report['command']}`",
+            "",
+            *machine_description(),
+            "",
+            *sections,
+        ]
+    )
+    results_dir = work_dir / "results"
+    results_dir.mkdir(parents=True, exist_ok=True)
+    stem = results_dir / f"{started_at:%Y%m%dT%H%M%S}"
+    stem.with_suffix(".md").write_text(markdown + "\n")
+    stem.with_suffix(".json").write_text(json.dumps(_jsonable(report), indent=2, default=str))
+    print(markdown)
+    print(f"Saved {stem}.md and {stem}.json")
+    if failures:
+        print("Variants built different tables from the floor:\n" + "\n".join(failures), file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
