@@ -99,22 +99,21 @@ STEPS = [
 
 
 def validate_landed_file(path: Path, table: str, month_start: str | None) -> None:
-    """The ingest validation SQL on one landed file, in its own in-memory database."""
+    """The ingest validation SQL on one landed file, in its own in-memory database.
+
+    Only the work is reproduced, not the verdict: a file the pipeline would reject shows up as
+    tables that differ from the pipeline's.
+    """
     with duckdb.connect() as conn:
         described = conn.execute(f"describe ({read_sql('raw', table)})", {"path": [str(path)]})
         columns = {
             name: dtype for name, dtype, *_ in described.fetchall() if not name.startswith(LINEAGE_PREFIX)
         }
         conn.execute(read_sql("ingest", "parse_landed_file"), {"path": str(path), "columns": columns})
-        rejected = conn.execute(read_sql("ingest", "rejected_rows")).fetchall()
-        parsed = conn.execute("select count(*) from landed").fetchall()[0][0]
-        outside = (
+        conn.execute(read_sql("ingest", "rejected_rows")).fetchall()
+        conn.execute("select count(*) from landed").fetchall()
+        if month_start:
             conn.execute(read_sql("ingest", "rows_outside_month"), {"month_start": month_start}).fetchall()
-            if month_start
-            else []
-        )
-    if rejected or outside or not parsed:
-        raise ValueError(f"{path} does not validate: {rejected[:3]} {outside[:3]} rows={parsed}")
 
 
 def run(database: Path, landing_dir: Path) -> dict[str, float]:

@@ -4,6 +4,7 @@ import dagster as dg
 
 from pipeline import checks
 from pipeline.assets import marts, raw, report, staging
+from pipeline.executor import in_process_by_default_executor
 from pipeline.io_manager import WarehouseIOManager
 from pipeline.jobs import (
     full_refresh_job,
@@ -31,4 +32,5 @@ defs = dg.Definitions(
     jobs=[monthly_refresh_job, full_refresh_job, load_landed_files_job, warehouse_maintenance_job],
     schedules=[monthly_refresh_schedule, nightly_maintenance_schedule],
     sensors=[landing_sensor, automation_sensor, run_failure_alert],
+    executor=in_process_by_default_executor,
 )
