@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 
 from pipeline.assets import raw
+from pipeline.definitions import defs
 from pipeline.identifiers import InvalidIdentifierError, qualified_table_name, validate_identifier
 from pipeline.io_manager import WarehouseIOManager
 from pipeline.landing import UnsafeLandingPath, resolve_landed_file
@@ -163,3 +164,25 @@ def test_quotes_and_semicolons_in_folder_names_are_only_names(tmp_path, seeded_l
     assert result.success
     with duckdb.connect(str(tmp_path / "warehouse.duckdb"), read_only=True) as conn:
         assert conn.execute("select count(*) from raw.flights").fetchall() == [(27_004,)]
+
+
+def test_column_names_from_check_config_cannot_inject_sql(tmp_path, built_warehouse):
+    # A private copy: if the check were injectable, the shared warehouse must not pay for it.
+    shutil.copy(built_warehouse["database"], tmp_path / "warehouse.duckdb")
+    key = dg.AssetCheckKey(dg.AssetKey(["staging", "flights"]), "null_rates_within_thresholds")
+    [checks] = [checks for checks in defs.asset_checks if key in checks.check_keys]
+    hostile = "dep_delay_minutes) as x from raw.flights; drop table raw.flights; select (1"
+
+    result = dg.materialize(
+        [*defs.assets, *defs.asset_checks],
+        selection=dg.AssetSelection.checks(key),
+        resources=make_resources(tmp_path, tmp_path / "landing"),
+        run_config={"ops": {checks.node_def.name: {"config": {"max_null_share": {hostile: 0.1}}}}},
+        raise_on_error=False,
+    )
+
+    [evaluation] = result.get_asset_check_evaluations()
+    assert not evaluation.passed
+    assert "names columns staging.flights does not have" in evaluation.description
+    with duckdb.connect(str(tmp_path / "warehouse.duckdb"), read_only=True) as conn:
+        assert conn.execute("select count(*) from raw.flights").fetchall() == [(336_776,)]
