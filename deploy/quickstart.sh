@@ -24,8 +24,8 @@ if [ ! -e "$DAGSTER_HOME/dagster.yaml" ]; then
   ln -s "$PWD/dagster.yaml" "$DAGSTER_HOME/dagster.yaml"
 fi
 
-echo "Materializing every asset for all twelve months (job full_refresh, steps in this process)"
-.venv/bin/dagster job execute -m pipeline.definitions -j full_refresh -c deploy/in_process.yaml
+echo "Materializing every asset for all twelve months (job full_refresh)"
+.venv/bin/dagster job execute -m pipeline.definitions -j full_refresh
 echo "Chart: ${REPORT_DIR:-data/reports}/carrier_on_time.png  Warehouse: ${WAREHOUSE_PATH:-data/warehouse.duckdb}"
 
 if [ "${1:-}" = "--no-ui" ]; then
