@@ -22,6 +22,9 @@ import duckdb
 
 from pipeline.constants import SQL_DIR
 
+MAX_LOCK_POLL_SECONDS = 0.25
+
+
 class WarehouseLockTimeout(RuntimeError):
     """The warehouse stayed locked by another process past the deadline."""
 
@@ -66,7 +69,9 @@ class _ProcessLock:
                     "retry when that run has finished."
                 )
             time.sleep(min(delay, max(deadline - time.monotonic(), 0.01)))
-            delay = min(delay * 2, 2.0)
+            # A waiter notices a release within a quarter second: with steps of a few hundred
+            # milliseconds queued from several runs, a longer backoff leaves the warehouse idle.
+            delay = min(delay * 2, MAX_LOCK_POLL_SECONDS)
 
     def release(self) -> None:
         with self._mutex:
