@@ -214,8 +214,10 @@ def landing_sensor(context: dg.SensorEvaluationContext, landing_zone: LandingZon
         )
 
     if ready_dimensions:
-        # One run for the dimension files that arrived together; none of them is partitioned.
-        run_requests.append(
+        # One run for the dimension files that arrived together, queued first: staging places
+        # each month's flights through the airports, so months wait for the dimensions anyway.
+        run_requests.insert(
+            0,
             dg.RunRequest(
                 run_key=" + ".join(identity for _, identity in sorted(ready_dimensions.items())),
                 asset_selection=[

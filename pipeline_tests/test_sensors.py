@@ -109,6 +109,19 @@ def test_dimension_files_load_together_in_one_unpartitioned_run(seeded_landing, 
     assert request.run_key == " + ".join(_identity(path) for path in landed)
 
 
+def test_dimensions_are_queued_before_the_months_that_need_them(seeded_landing, empty_landing):
+    for name in ("flights_2013-01.csv", "airports.csv", "weather_2013-01.csv"):
+        _land(seeded_landing, empty_landing, name)
+
+    requests = _evaluate(empty_landing).run_requests
+
+    assert [(r.asset_selection, r.partition_key) for r in requests] == [
+        ([dg.AssetKey(["raw", "airports"])], None),
+        ([dg.AssetKey(["raw", "flights"])], "2013-01-01"),
+        ([dg.AssetKey(["raw", "weather"])], "2013-01-01"),
+    ]
+
+
 def test_the_cursor_remembers_what_was_requested(seeded_landing, empty_landing):
     _land(seeded_landing, empty_landing, "flights_2013-02.csv")
     first = _evaluate(empty_landing)
