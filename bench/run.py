@@ -59,6 +59,7 @@ class VariantRun:
     variant: str
     measurement: Measurement
     details: dict
+    row_counts: dict[str, int]
     matches_floor: bool | None = None
     differences: list[str] = field(default_factory=list)
 
@@ -202,7 +203,10 @@ def benchmark_size(work_dir: Path, rows: int, seed: int, variants: list[str], re
             shutil.rmtree(run_dir, ignore_errors=True)
             measurement, details = run_measured(variant, run_dir, landing_dir)
             fingerprint = warehouse_fingerprint(run_dir / "warehouse.duckdb")
-            run = VariantRun(variant, measurement, details)
+            row_counts = {
+                key.removesuffix(" rows"): value for key, value in fingerprint.items() if key.endswith(" rows")
+            }
+            run = VariantRun(variant, measurement, details, row_counts)
             if variant == "floor":
                 floor_fingerprint = fingerprint
             if floor_fingerprint is not None:
@@ -359,6 +363,7 @@ def _jsonable(value):
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, action="append", help=f"flights rows; repeatable (default {DEFAULT_SIZES})")
+    parser.add_argument("--no-sizes", action="store_true", help="only the --load / --backfill parts")
     parser.add_argument("--variant", action="append", choices=VARIANTS, help="repeatable; default all")
     parser.add_argument("--repeat", type=int, default=1, help="rounds per size; the tables show medians")
     parser.add_argument("--seed", type=int, default=generate.DEFAULT_SEED)
@@ -374,7 +379,7 @@ def main(argv: list[str] | None = None) -> int:
     report = {"command": " ".join(["python -m bench.run", *(argv if argv is not None else sys.argv[1:])])}
     sections: list[str] = []
     failures: list[str] = []
-    for rows in args.rows or DEFAULT_SIZES:
+    for rows in [] if args.no_sizes else args.rows or DEFAULT_SIZES:
         result = benchmark_size(work_dir, rows, args.seed, variants, args.repeat, args.keep)
         report.setdefault("sizes", []).append(result)
         sections += [*size_table(result), ""]
