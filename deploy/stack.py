@@ -37,7 +37,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+import grpc
 import psycopg2
+from grpc_health.v1 import health_pb2, health_pb2_grpc
 from psycopg2 import sql
 
 from pipeline import constants
@@ -50,6 +52,7 @@ DEFAULT_HOME = PROJECT_ROOT / ".dagster_deploy"
 STATE_FILE_NAME = "stack.json"
 
 CODE_LOCATION_MODULE = "pipeline.definitions"
+GRPC_HEALTH_SERVICE = "DagsterApi"  # the service name Dagster's code server reports health for
 LOCATION_NAME = "flights"
 COMPONENTS = ("code-server", "webserver", "daemon")
 
@@ -225,6 +228,19 @@ def _signal_all(pids: Iterable[int], pgid: int, signum: int) -> None:
             pass
 
 
+def terminate(family: set[int], pgid: int, grace: float) -> None:
+    """SIGTERM ``family`` and process group ``pgid``; SIGKILL whatever is left after ``grace`` s."""
+    if not family:
+        return
+    _signal_all(family, pgid, signal.SIGTERM)
+    if _wait_until(lambda: not any(is_alive(pid) for pid in family), grace):
+        return
+    _signal_all(family, pgid, signal.SIGKILL)
+    if not _wait_until(lambda: not any(is_alive(pid) for pid in family), 10.0):
+        survivors = sorted(pid for pid in family if is_alive(pid))
+        raise StackError(f"Processes {survivors} survived SIGKILL.")
+
+
 def _wait_until(predicate, timeout: float, interval: float = 0.2) -> bool:
     deadline = time.monotonic() + timeout
     while True:
@@ -236,7 +252,7 @@ def _wait_until(predicate, timeout: float, interval: float = 0.2) -> bool:
 
 
 @contextmanager
-def _default_interrupt_handling() -> Iterator[None]:
+def default_interrupt_handling() -> Iterator[None]:
     """Children must inherit default SIGINT handling.
 
     A process started in the background of a non-interactive shell has SIGINT ignored, an ignored
@@ -276,6 +292,9 @@ class Stack:
             base.setdefault(key, default)
         self.env = {
             **base,
+            # Dagster's webserver and daemon otherwise run a thread that uploads whatever lies in
+            # $DAGSTER_HOME/logs to its telemetry endpoint, whatever dagster.yaml says.
+            "DAGSTER_DISABLE_TELEMETRY": "1",
             "DAGSTER_HOME": str(settings.home),
             "DAGSTER_GRPC_HOST": settings.host,
             "DAGSTER_GRPC_PORT": str(settings.grpc_port),
@@ -376,7 +395,7 @@ class Stack:
                     f"Cannot start {component}: {self.settings.host}:{port} is already in use."
                 )
         log_path = self.settings.log_dir / f"{component}.log"
-        with open(log_path, "ab") as log, _default_interrupt_handling():
+        with open(log_path, "ab") as log, default_interrupt_handling():
             process = subprocess.Popen(
                 self.command(component),
                 cwd=PROJECT_ROOT,
@@ -407,15 +426,7 @@ class Stack:
         record = state["processes"].get(component)
         if record is None:
             return
-        family = self.family(component)
-        if family:
-            _signal_all(family, record["pgid"], signal.SIGTERM)
-            gone = _wait_until(lambda: not any(is_alive(p) for p in family), self.settings.stop_grace)
-            if not gone:
-                _signal_all(family, record["pgid"], signal.SIGKILL)
-                if not _wait_until(lambda: not any(is_alive(p) for p in family), 10.0):
-                    survivors = sorted(p for p in family if is_alive(p))
-                    raise StackError(f"{component}: processes {survivors} survived SIGKILL.")
+        terminate(self.family(component), record["pgid"], self.settings.stop_grace)
         for port in self._ports(component):
             if not _wait_until(lambda: not is_listening(self.settings.host, port), 10.0):
                 raise StackError(
@@ -476,17 +487,17 @@ class Stack:
         )
 
     def code_server_healthy(self) -> tuple[bool, str]:
-        result = subprocess.run(
-            [
-                _executable("dagster"), "api", "grpc-health-check",
-                "--host", self.settings.host, "--port", str(self.settings.grpc_port),
-            ],  # fmt: skip
-            env=self.env,
-            capture_output=True,
-            text=True,
-            timeout=60,
-        )
-        return result.returncode == 0, (result.stdout + result.stderr).strip()[-300:]
+        """The gRPC health protocol, as ``dagster api grpc-health-check`` asks it (no process per poll)."""
+        target = f"{self.settings.host}:{self.settings.grpc_port}"
+        try:
+            with grpc.insecure_channel(target) as channel:
+                response = health_pb2_grpc.HealthStub(channel).Check(
+                    health_pb2.HealthCheckRequest(service=GRPC_HEALTH_SERVICE), timeout=10
+                )
+        except grpc.RpcError as error:
+            return False, f"{target}: {error.code().name}"
+        status = health_pb2.HealthCheckResponse.ServingStatus.Name(response.status)
+        return status == "SERVING", f"{target}: {status}"
 
     def webserver_healthy(self) -> tuple[bool, str]:
         try:
