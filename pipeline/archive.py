@@ -118,6 +118,11 @@ def _read_entry(manifest_path: Path) -> ArchivedFile:
     )
 
 
+def archived_copy(archive_root: Path, name: str, version: str) -> Path:
+    """The archived bytes of ``name`` whose version (SHA-256 prefix) the raw rows record."""
+    return archive_root / name / version / name
+
+
 def archived_versions(archive_root: Path, name: str) -> list[ArchivedFile]:
     """Every archived version of the landing file ``name``, oldest first."""
     entries = [_read_entry(manifest) for manifest in (archive_root / name).glob(f"*/{MANIFEST_NAME}")]

@@ -27,7 +27,7 @@ import dagster as dg
 from pydantic import Field
 
 from pipeline import constants
-from pipeline.archive import archived_versions
+from pipeline.archive import archived_copy, archived_versions
 from pipeline.assets import marts, raw, report, staging
 from pipeline.ingest import LINEAGE_PREFIX, expected_columns
 from pipeline.landing import dimension_file_name, monthly_file_name, parse_monthly_file_name
@@ -203,8 +203,8 @@ def _file_rows(connection, path) -> int:
     ).fetchall()[0][0]
 
 
-def _loaded_file(landing_zone: LandingZone, name: str):
-    """The archived copy of ``name`` that the last successful load read, or None."""
+def _newest_archived_file(landing_zone: LandingZone, name: str):
+    """The newest archived copy of ``name`` (every accepted version declares its columns), or None."""
     versions = archived_versions(landing_zone.archive_root, name)
     return versions[-1].path if versions else None
 
@@ -249,6 +249,8 @@ def _raw_table_checks(asset: dg.AssetsDefinition, table: str, monthly: bool) -> 
         warehouse: Warehouse,
         landing_zone: LandingZone,
     ) -> dg.AssetCheckResult:
+        # Compare each stored slice with the archived version its rows record having been read
+        # from: the newest archived version is not it when upstream re-delivered an older one.
         with warehouse.connect(read_only=True) as connection:
             if monthly:
                 months = months_of(context) or [
@@ -257,26 +259,33 @@ def _raw_table_checks(asset: dg.AssetsDefinition, table: str, monthly: bool) -> 
                         f"select distinct {RAW_MONTH_EXPR} from {qualified} order by 1"
                     ).fetchall()
                 ]
-                loaded = dict(
-                    connection.execute(
-                        f"select {RAW_MONTH_EXPR}, count(*) from {qualified} "
-                        f"where {RAW_MONTH_EXPR} = any($months) group by 1",
-                        {"months": months},
-                    ).fetchall()
-                )
-                files = {month: monthly_file_name(table, month.isoformat()) for month in months}
+                loaded = connection.execute(
+                    f"select {RAW_MONTH_EXPR}, _source_file, _source_version, count(*) from {qualified} "
+                    f"where {RAW_MONTH_EXPR} = any($months) group by all order by all",
+                    {"months": months},
+                ).fetchall()
+                missing_months = set(months) - {month for month, *_ in loaded}
+                loaded += [
+                    (month, monthly_file_name(table, month.isoformat()), None, 0)
+                    for month in sorted(missing_months)
+                ]
             else:
-                loaded = {None: connection.execute(f"select count(*) from {qualified}").fetchall()[0][0]}
-                files = {None: dimension_file_name(table)}
+                loaded = [
+                    (None, name, version, rows)
+                    for name, version, rows in connection.execute(
+                        f"select _source_file, _source_version, count(*) from {qualified} group by all"
+                    ).fetchall()
+                ]
             comparison = []
-            for month, name in files.items():
-                path = _loaded_file(landing_zone, name)
+            for month, name, version, rows in loaded:
+                path = archived_copy(landing_zone.archive_root, name, version) if version else None
                 comparison.append(
                     {
                         "file": name,
+                        "version": version,
                         "month": month,
-                        "rows_in_warehouse": loaded.get(month, 0),
-                        "rows_in_file": _file_rows(connection, path) if path else None,
+                        "rows_in_warehouse": rows,
+                        "rows_in_file": _file_rows(connection, path) if path and path.is_file() else None,
                     }
                 )
         mismatched = [row for row in comparison if row["rows_in_file"] != row["rows_in_warehouse"]]
@@ -325,7 +334,7 @@ def _raw_table_checks(asset: dg.AssetsDefinition, table: str, monthly: bool) -> 
                     if not monthly
                     else [monthly_file_name(table, key) for key in monthly_partitions.get_partition_keys()]
                 )
-                if (path := _loaded_file(landing_zone, name)) is not None
+                if (path := _newest_archived_file(landing_zone, name)) is not None
             ),
             None,
         )
@@ -335,7 +344,7 @@ def _raw_table_checks(asset: dg.AssetsDefinition, table: str, monthly: bool) -> 
                 description=f"{qualified}: no loaded {table} file is archived, so the declared columns are unknown.",
                 failing_rows=0,
             )
-        required = {**expected_columns(table, sample_file), f"{LINEAGE_PREFIX}source_file": "VARCHAR", f"{LINEAGE_PREFIX}loaded_at": "TIMESTAMP WITH TIME ZONE"}
+        required = {**expected_columns(table, sample_file), f"{LINEAGE_PREFIX}source_file": "VARCHAR", f"{LINEAGE_PREFIX}source_version": "VARCHAR", f"{LINEAGE_PREFIX}loaded_at": "TIMESTAMP WITH TIME ZONE"}
         with warehouse.connect(read_only=True) as connection:
             actual = {name: dtype for name, dtype, *_ in connection.execute(f"describe {qualified}").fetchall()}
         problems = [

@@ -413,3 +413,26 @@ def test_corrupt_chart_fails_the_report_check(warehouse_copy, tmp_path):
     assert (found.passed, found.severity) == (False, ERROR)
     assert found.description == f"{chart} is not a PNG image."
     assert metadata(found)["sample"] == [{"problem": f"{chart} is not a PNG image"}]
+
+
+def test_row_count_follows_the_version_loaded_when_an_older_file_is_delivered_again(tmp_path, landing_dir):
+    resources = make_resources(tmp_path, landing_dir)
+    airlines = landing_dir / "airlines.csv"
+    original = airlines.read_bytes()
+    raw_airlines = dg.AssetKey(["raw", "airlines"])
+    key = check_key("raw/airlines", "row_count_matches_landing_file")
+
+    def load(content: bytes):
+        airlines.write_bytes(content)
+        result = dg.materialize(
+            [*defs.assets, *defs.asset_checks],
+            selection=dg.AssetSelection.assets(raw_airlines) | dg.AssetSelection.checks(key),
+            resources=resources,
+        )
+        return evaluation(result, "raw/airlines", "row_count_matches_landing_file")
+
+    assert load(original).passed
+    assert load(original + b'ZZ,"Correction Airways Inc."\n').passed
+    found = load(original)  # upstream takes the correction back: the first version, again
+    assert found.passed, found.description
+    assert metadata(found)["comparison"][0]["rows_in_file"] == 16

@@ -4,6 +4,8 @@
 select
     * exclude (filename),
     parse_filename(filename) as _source_file,
+    -- the archive version read (pipeline/archive.py: <archive>/<file>/<version>/<file>)
+    string_split(filename, '/')[-2] as _source_version,
     current_timestamp as _loaded_at
 from read_csv(
     $path,
