@@ -129,7 +129,7 @@ class Settings:
 
     @property
     def log_dir(self) -> Path:
-        # Not "logs": Dagster deletes $DAGSTER_HOME/logs when telemetry is off.
+        # Not "logs": Dagster's telemetry uploader takes $DAGSTER_HOME/logs away to send it.
         return self.home / "process-logs"
 
     @property
@@ -188,14 +188,13 @@ def process_family(root_pid: int, pgid: int) -> set[int]:
     children: dict[int, list[int]] = {}
     for info in processes:
         children.setdefault(info.ppid, []).append(info.pid)
-    family = {info.pid for info in processes if info.pgid == pgid}
-    pending = [root_pid]
+    family: set[int] = set()
+    pending = [root_pid, *(info.pid for info in processes if info.pgid == pgid)]
     while pending:
         pid = pending.pop()
-        if pid in family and pid != root_pid:
-            continue
-        family.add(pid)
-        pending.extend(children.get(pid, []))
+        if pid not in family:
+            family.add(pid)
+            pending.extend(children.get(pid, []))
     return {pid for pid in family if is_alive(pid)}
 
 
@@ -534,7 +533,14 @@ class Stack:
         return not waiting, f"waiting for heartbeats of {', '.join(waiting)}" if waiting else "ok"
 
     def reload_location(self) -> None:
-        """Make the webserver reconnect to a restarted code server."""
+        """Make the webserver reconnect to a restarted code server now.
+
+        The webserver also notices a new server by itself (it watches the gRPC server); a
+        read-only webserver refuses the reload mutation and is left to do that.
+        """
+        if self.settings.read_only:
+            self.wait_healthy("webserver", time.time())
+            return
         result = self.graphql(
             """
             mutation Reload($name: String!) {

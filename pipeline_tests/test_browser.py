@@ -164,6 +164,7 @@ def test_report_page_shows_the_chart(materialized_stack, page):
 
     ARTIFACTS.mkdir(exist_ok=True)
     chart.screenshot(path=ARTIFACTS / "report_chart.png")
+    page.screenshot(path=ARTIFACTS / "report_chart_dialog.png")
     page.keyboard.press("Escape")
     flights_files = str(materialized_stack.landing_dir / "flights_*.csv")
     carriers, months = duckdb.connect().execute(

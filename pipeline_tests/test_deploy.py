@@ -11,6 +11,7 @@ run here; their commands are parsed by the real Dagster CLIs and checked against
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
 import ipaddress
 import json
@@ -37,7 +38,13 @@ from dagster_postgres.utils import pg_url_from_config
 from deploy import stack as stack_module
 from pipeline import landing, warehouse
 from pipeline.definitions import defs
-from pipeline_tests.stack_harness import REPOSITORY_SELECTOR, pg_connect, running_stack
+from pipeline_tests.stack_harness import (
+    LAUNCH_RUN,
+    REPOSITORY_SELECTOR,
+    free_port,
+    pg_connect,
+    running_stack,
+)
 
 DEPLOY_DIR = stack_module.DEPLOY_DIR
 PROJECT_ROOT = stack_module.PROJECT_ROOT
@@ -271,6 +278,29 @@ def test_status_reports_every_part_healthy(deployment):
     for component in stack_module.COMPONENTS:
         (line,) = [line for line in lines if line.startswith(component)]
         assert f"pid {deployment.stack.running_pid(component)}, healthy" in line, lines
+
+
+def test_read_only_webserver_shows_but_refuses_to_launch(deployment, tmp_path):
+    """A second webserver on the same instance, started with --read-only, as for viewers."""
+    settings = dataclasses.replace(
+        deployment.stack.settings, home=tmp_path / "viewer", webserver_port=free_port(), read_only=True
+    )
+    viewer = stack_module.Stack(settings, deployment.env)
+    viewer.prepare()
+    viewer.start("webserver")
+    try:
+        assert "--read-only" in viewer.command("webserver")
+        served = viewer.graphql(REPOSITORY, {"selector": REPOSITORY_SELECTOR})["repositoryOrError"]
+        assert ("reports", "carrier_on_time") in {tuple(n["assetKey"]["path"]) for n in served["assetNodes"]}
+        params = {
+            "selector": {**REPOSITORY_SELECTOR, "jobName": "__ASSET_JOB",
+                         "assetSelection": [{"path": ["reports", "carrier_on_time"]}]},
+        }  # fmt: skip
+        refused = viewer.graphql(LAUNCH_RUN, {"params": params})["launchRun"]
+        assert refused["__typename"] == "UnauthorizedError", refused
+    finally:
+        viewer.stop("webserver")
+    assert not stack_module.is_listening(settings.host, settings.webserver_port)
 
 
 def test_servers_listen_on_loopback_only(deployment):
