@@ -4,9 +4,11 @@ The integration tests share one stack for the module: a gRPC code server, the we
 daemon as separate processes on 127.0.0.1, storing in a PostgreSQL database created for the module
 and dropped afterwards. They check what an operator relies on: GraphQL serves every definition, a
 run launched through it succeeds and is stored in PostgreSQL, a dropped file becomes a run, the
-webserver survives a code-server restart, a daemon restart does not load a file twice, the servers
-listen on loopback only, and ``down`` leaves nothing running. The container and Helm files cannot
-run here; their commands are parsed by the real Dagster CLIs and checked against each other.
+webserver survives a code-server restart, a daemon restart does not load a file twice, a read-only
+webserver refuses to launch, the servers listen on loopback only, and ``down`` leaves nothing
+running. Stopping is also tested on a process tree that ignores SIGTERM. The container and Helm
+files cannot run here; their commands are parsed by the real Dagster CLIs and checked against each
+other and against deploy/dagster.yaml.
 """
 
 from __future__ import annotations
@@ -36,11 +38,12 @@ from dagster._core.storage.config import pg_config
 from dagster_postgres.utils import pg_url_from_config
 
 from deploy import stack as stack_module
-from pipeline import landing, warehouse
+from pipeline import constants, landing, warehouse
 from pipeline.definitions import defs
 from pipeline_tests.stack_harness import (
     LAUNCH_RUN,
     REPOSITORY_SELECTOR,
+    TERMINAL_RUN_STATUSES,
     free_port,
     pg_connect,
     running_stack,
@@ -121,13 +124,20 @@ def deployment(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def landed_january(deployment) -> list[dict]:
-    """January's files and the dimension files dropped into the landing folder; the sensor's runs."""
-    landing.seed(deployment.landing_dir, months=["2013-01"])  # each file written, then renamed
-    expected_runs = len(JANUARY_FILES) + 1  # one per monthly file, one for the dimensions together
-    return deployment.wait_for_runs(
-        {"dagster/sensor_name": "landing_sensor"}, count=expected_runs, timeout=240
-    )
+def landed_january(deployment) -> dict[str, dict]:
+    """January's files and the dimension files dropped into the landing folder.
+
+    Returns the landing sensor's finished run for each file, by file name.
+    """
+    dropped = {path.name for path in landing.seed(deployment.landing_dir, months=["2013-01"])}
+    deadline = time.monotonic() + 240
+    while True:
+        runs = deployment.runs({"dagster/sensor_name": "landing_sensor"})
+        by_file = {name: run for run in runs for name in run["tags"]["landing/file"].split(", ")}
+        if set(by_file) >= dropped and all(r["status"] in TERMINAL_RUN_STATUSES for r in runs):
+            return by_file
+        assert time.monotonic() < deadline, f"the sensor has not loaded {dropped - set(by_file)}: {runs}"
+        time.sleep(1)
 
 
 def repository(deployment) -> dict:
@@ -158,11 +168,12 @@ def test_graphql_lists_every_definition_of_the_code_location(deployment):
 
 
 def test_daemon_launches_a_sensor_run_for_each_dropped_file(deployment, landed_january):
-    assert all(run["status"] == "SUCCESS" for run in landed_january), landed_january
-    by_file = {run["tags"]["landing/file"]: run for run in landed_january}
-    assert set(by_file) == {*JANUARY_FILES, "airlines.csv, airports.csv, planes.csv"}
-    for name in JANUARY_FILES:
-        assert by_file[name]["tags"]["dagster/partition"] == JANUARY
+    assert all(run["status"] == "SUCCESS" for run in landed_january.values()), landed_january
+    dimension_files = {landing.dimension_file_name(table) for table in constants.DIMENSION_TABLES}
+    assert set(landed_january) == {*JANUARY_FILES, *dimension_files}
+    for name in JANUARY_FILES:  # a monthly file loads exactly its month
+        assert landed_january[name]["tags"]["dagster/partition"] == JANUARY
+    assert len({landed_january[name]["runId"] for name in JANUARY_FILES}) == len(JANUARY_FILES)
 
     source_rows = {
         name: duckdb.connect().execute(
