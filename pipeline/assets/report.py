@@ -5,12 +5,16 @@ import base64
 import io
 
 import dagster as dg
+import numpy as np
 import pandas as pd
 
 from pipeline.automation import refresh_with_landed_months
 from pipeline.resources import ReportStore
 
 CHART_FILE_NAME = "carrier_on_time.png"
+# A share over fewer departed flights than this is noise (SkyWest: 32 flights all year); the chart
+# shows the count in such a cell instead of a colour.
+MIN_DEPARTED_FOR_SHARE = 20
 
 
 def carrier_summary(performance: pd.DataFrame) -> pd.DataFrame:
@@ -65,9 +69,30 @@ def _render_chart(performance: pd.DataFrame, summary: pd.DataFrame) -> bytes:
     ]
     figure = Figure(figsize=(12, 0.42 * len(order) + 1.8), dpi=100)
     axes = figure.subplots()
-    image = axes.imshow(shares.to_numpy(dtype=float) * 100, cmap="RdYlGn", vmin=40, vmax=100, aspect="auto")
-    for (row, column), value in pd.DataFrame(shares.to_numpy(dtype=float)).stack().items():
-        axes.text(column, row, f"{value:.0%}", ha="center", va="center", fontsize=8)
+    departed = (
+        performance.assign(departed=performance["flights"] - performance["cancelled_flights"])
+        .pivot(index="carrier", columns="month", values="departed")
+        .reindex(index=order, columns=shares.columns)
+        .fillna(0)
+        .to_numpy()
+    )
+    values = shares.to_numpy(dtype=float)
+    reliable = departed >= MIN_DEPARTED_FOR_SHARE
+    image = axes.imshow(
+        np.where(reliable, values * 100, np.nan), cmap="RdYlGn", vmin=40, vmax=100, aspect="auto"
+    )
+    for row, column in np.ndindex(values.shape):
+        if reliable[row, column]:
+            axes.text(column, row, f"{values[row, column]:.0%}", ha="center", va="center", fontsize=8)
+        elif departed[row, column] > 0:
+            axes.text(column, row, f"n={departed[row, column]:.0f}", ha="center", va="center",
+                      fontsize=7, color="dimgray")
+    figure.text(
+        0.01, 0.005,
+        f"Cells with fewer than {MIN_DEPARTED_FOR_SHARE} departed flights show the count (n), not a share. "
+        "Labels: airline (code) · flights in 2013.",
+        fontsize=8, color="dimgray",
+    )
     axes.set_xticks(range(len(shares.columns)), [f"{pd.Timestamp(m):%b}" for m in shares.columns])
     axes.set_yticks(range(len(order)), labels, fontsize=9)
     axes.set_title("Share of departed flights arriving within 15 minutes of schedule — NYC, 2013")
