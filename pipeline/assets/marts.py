@@ -24,60 +24,50 @@ def _query(warehouse: Warehouse, name: str) -> pd.DataFrame:
         return conn.execute(read_sql("marts", name)).fetchdf()
 
 
-@dg.asset(
-    key_prefix=MARTS,
-    group_name="marts",
-    kinds={"duckdb", "pandas"},
-    deps=[staging.flights, staging.airlines],
-    dagster_type=contracts.MartsCarrierMonthlyPerformance,
-    automation_condition=refresh_with_landed_months(),
-    retry_policy=TRANSIENT_FAILURE_RETRY,
+def _sql_mart(name: str, description: str, deps: list, dagster_type: dg.DagsterType) -> dg.AssetsDefinition:
+    """A mart computed by ``sql/marts/<name>.sql`` in DuckDB and stored as a DataFrame."""
+
+    @dg.asset(
+        name=name,
+        key_prefix=MARTS,
+        group_name="marts",
+        description=description,
+        kinds={"duckdb", "pandas"},
+        deps=deps,
+        dagster_type=dagster_type,
+        automation_condition=refresh_with_landed_months(),
+        retry_policy=TRANSIENT_FAILURE_RETRY,
+    )
+    def sql_mart(warehouse: Warehouse) -> pd.DataFrame:
+        return _query(warehouse, name)
+
+    return sql_mart
+
+
+carrier_monthly_performance = _sql_mart(
+    "carrier_monthly_performance",
+    "One row per carrier and month: flights, cancellations, delays and on-time share.",
+    [staging.flights, staging.airlines],
+    contracts.MartsCarrierMonthlyPerformance,
 )
-def carrier_monthly_performance(warehouse: Warehouse) -> pd.DataFrame:
-    """One row per carrier and month: flights, cancellations, delays and on-time share."""
-    return _query(warehouse, "carrier_monthly_performance")
-
-
-@dg.asset(
-    key_prefix=MARTS,
-    group_name="marts",
-    kinds={"duckdb", "pandas"},
-    deps=[staging.flights, staging.airports],
-    dagster_type=contracts.MartsRoutePerformance,
-    automation_condition=refresh_with_landed_months(),
-    retry_policy=TRANSIENT_FAILURE_RETRY,
+route_performance = _sql_mart(
+    "route_performance",
+    "One row per origin → destination route: distance, flights, delays and on-time share.",
+    [staging.flights, staging.airports],
+    contracts.MartsRoutePerformance,
 )
-def route_performance(warehouse: Warehouse) -> pd.DataFrame:
-    """One row per origin → destination route: distance, flights, delays and on-time share."""
-    return _query(warehouse, "route_performance")
-
-
-@dg.asset(
-    key_prefix=MARTS,
-    group_name="marts",
-    kinds={"duckdb", "pandas"},
-    deps=[staging.flights, staging.weather],
-    dagster_type=contracts.MartsWeatherImpact,
-    automation_condition=refresh_with_landed_months(),
-    retry_policy=TRANSIENT_FAILURE_RETRY,
+weather_impact = _sql_mart(
+    "weather_impact",
+    "One row per weather factor and bin: departure delays under precipitation, visibility, wind.",
+    [staging.flights, staging.weather],
+    contracts.MartsWeatherImpact,
 )
-def weather_impact(warehouse: Warehouse) -> pd.DataFrame:
-    """One row per weather factor and bin: departure delays under precipitation, visibility, wind."""
-    return _query(warehouse, "weather_impact")
-
-
-@dg.asset(
-    key_prefix=MARTS,
-    group_name="marts",
-    kinds={"duckdb", "pandas"},
-    deps=[staging.flights, staging.planes],
-    dagster_type=contracts.MartsFleetPerformance,
-    automation_condition=refresh_with_landed_months(),
-    retry_policy=TRANSIENT_FAILURE_RETRY,
+fleet_performance = _sql_mart(
+    "fleet_performance",
+    "One row per manufacturer and plane-age band: flights, planes and delays.",
+    [staging.flights, staging.planes],
+    contracts.MartsFleetPerformance,
 )
-def fleet_performance(warehouse: Warehouse) -> pd.DataFrame:
-    """One row per manufacturer and plane-age band: flights, planes and delays."""
-    return _query(warehouse, "fleet_performance")
 
 
 WEATHER_FACTORS = {  # factor → unit of its estimated effect
