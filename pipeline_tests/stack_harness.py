@@ -14,6 +14,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.error
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -185,8 +186,21 @@ class StackHandle:
         assert result["__typename"] == "Sensor", result
         return result["sensorState"]
 
-    def stop_sensor(self, name: str) -> None:
-        result = self.graphql(STOP_SENSOR, {"id": self.sensor_state(name)["id"]})["stopSensor"]
+    def stop_sensor(self, name: str, attempts: int = 5) -> None:
+        # Stopping a sensor that is running by default inserts its first stored state unless one
+        # exists (dagster's stop_sensor checks, then inserts); the daemon's first tick does the same,
+        # so the loser of that race fails its insert and the webserver answers 500. Once the row
+        # exists a retry updates it.
+        for attempt in range(attempts):
+            try:
+                result = self.graphql(STOP_SENSOR, {"id": self.sensor_state(name)["id"]})["stopSensor"]
+                break
+            except urllib.error.HTTPError as error:
+                if error.code != 500 or attempt == attempts - 1:
+                    raise AssertionError(
+                        f"stopSensor {name} failed: {error}\nWebserver log:\n{self.stack.log_tail('webserver')}"
+                    ) from error
+                time.sleep(1)
         assert result["__typename"] == "StopSensorMutationResult", result
         assert result["instigationState"]["status"] == "STOPPED"
 
