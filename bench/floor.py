@@ -1,7 +1,7 @@
 """The floor: the pipeline's SQL files run straight on DuckDB, no Dagster, no Python around them.
 
 Every SQL file a full run executes is run here with the same parameters and in the pipeline's
-order: each landed file is parsed by the ingest validation SQL (``pipeline/sql/ingest``) in its
+order: each landed file is parsed by the ingest validation SQL (``pipeline/landing/sql``) in its
 own in-memory database, as ``pipeline.ingest`` does, before the raw SQL loads it; then staging and
 marts. Tables are created with ``create or replace table ... as``, each statement autocommitted.
 
@@ -24,8 +24,9 @@ from typing import Any
 import duckdb
 
 from pipeline import constants
-from pipeline.landing import dimension_file_name, monthly_file_name
-from pipeline.warehouse import read_sql
+from pipeline.landing.names import dimension_file_name, monthly_file_name
+from pipeline.landing.ingest import read_ingest_sql
+from pipeline.warehouse.connection import read_sql
 
 FIRST_MONTH, END_MONTH = "2013-01-01", "2014-01-01"
 MONTH_KEYS = [f"2013-{month:02d}-01" for month in range(1, 13)]
@@ -34,7 +35,7 @@ LINEAGE_PREFIX = "_"
 
 @dataclass(frozen=True)
 class Step:
-    """One table: ``pipeline/sql/<layer>/<name>.sql`` built into ``<layer>.<name>``."""
+    """One table: ``pipeline/defs/<layer>/<name>.sql`` built into ``<layer>.<name>``."""
 
     layer: str
     name: str
@@ -109,11 +110,11 @@ def validate_landed_file(path: Path, table: str, month_start: str | None) -> Non
         columns = {
             name: dtype for name, dtype, *_ in described.fetchall() if not name.startswith(LINEAGE_PREFIX)
         }
-        conn.execute(read_sql("ingest", "parse_landed_file"), {"path": str(path), "columns": columns})
-        conn.execute(read_sql("ingest", "rejected_rows")).fetchall()
+        conn.execute(read_ingest_sql("parse_landed_file"), {"path": str(path), "columns": columns})
+        conn.execute(read_ingest_sql("rejected_rows")).fetchall()
         conn.execute("select count(*) from landed").fetchall()
         if month_start:
-            conn.execute(read_sql("ingest", "rows_outside_month"), {"month_start": month_start}).fetchall()
+            conn.execute(read_ingest_sql("rows_outside_month"), {"month_start": month_start}).fetchall()
 
 
 def run(database: Path, landing_dir: Path) -> dict[str, float]:

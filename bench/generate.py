@@ -26,7 +26,7 @@ from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from pipeline import landing
+from pipeline.landing import names as landing, seed as landing_seed
 
 REAL_FLIGHT_ROWS = 336_776
 DEFAULT_SEED = 2013
@@ -133,7 +133,7 @@ def _write_lines_atomically(target: Path, header: bytes, lines: Iterator[bytes])
 
 def generate(landing_dir: Path, flight_rows: int, seed: int = DEFAULT_SEED) -> GeneratedLanding:
     """Land every source file in ``landing_dir`` with the flights scaled to ``flight_rows`` rows."""
-    landing.seed(landing_dir)
+    landing_seed.seed(landing_dir)
     monthly = sorted(landing_dir.glob("flights_*.csv"))
     real_lines = {
         landing.parse_monthly_file_name(path.name).month: path.read_bytes().splitlines(keepends=True)

@@ -19,7 +19,7 @@ from pathlib import Path
 import duckdb
 
 from bench.floor import STEPS, validate_landed_file
-from pipeline.warehouse import read_sql
+from pipeline.warehouse.connection import read_sql
 
 
 def run(database: Path, landing_dir: Path) -> dict[str, float]:

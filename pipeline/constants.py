@@ -4,8 +4,7 @@ from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 PACKAGE_DIR = Path(__file__).resolve().parent
-SQL_DIR = PACKAGE_DIR / "sql"
-REFERENCE_DIR = PACKAGE_DIR / "reference"
+DEFS_DIR = PACKAGE_DIR / "defs"
 
 DATA_DIR = PROJECT_ROOT / "data"
 DEFAULT_WAREHOUSE_PATH = DATA_DIR / "warehouse.duckdb"
@@ -16,7 +15,7 @@ DEFAULT_EXPORT_DIR = DATA_DIR / "exports"
 DEFAULT_BACKUP_DIR = DATA_DIR / "backups"
 DEFAULT_ALERT_LOG_PATH = DATA_DIR / "alerts" / "alerts.jsonl"
 
-# Environment variables read by EnvVar at launch time (see resources.py).
+# Environment variables read by EnvVar at launch time (see pipeline/paths.py).
 WAREHOUSE_PATH_ENV = "WAREHOUSE_PATH"
 LANDING_DIR_ENV = "LANDING_DIR"
 QUARANTINE_DIR_ENV = "QUARANTINE_DIR"
@@ -31,5 +30,4 @@ RAW_SCHEMA = "raw"
 STAGING_SCHEMA = "staging"
 MARTS_SCHEMA = "marts"
 
-MONTHLY_TABLES = ("flights", "weather")
 DIMENSION_TABLES = ("airlines", "airports", "planes")

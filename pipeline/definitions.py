@@ -2,24 +2,38 @@
 
 import dagster as dg
 
-from pipeline import checks
-from pipeline.assets import marts, raw, report, staging
-from pipeline.executor import in_process_by_default_executor
-from pipeline.io_manager import WarehouseIOManager
-from pipeline.jobs import (
+from pipeline.automation.alerts import AlertNotifier, run_failure_alert
+from pipeline.automation.executor import in_process_by_default_executor
+from pipeline.automation.jobs import (
     full_refresh_job,
     load_landed_files_job,
     monthly_refresh_job,
     warehouse_maintenance_job,
 )
-from pipeline.maintenance import INTERMEDIATE_IO_MANAGER
-from pipeline.resources import AlertNotifier, LandingZone, ReportStore, Warehouse
-from pipeline.schedules import monthly_refresh_schedule, nightly_maintenance_schedule
-from pipeline.sensors import automation_sensor, landing_sensor, run_failure_alert
+from pipeline.automation.maintenance import INTERMEDIATE_IO_MANAGER
+from pipeline.automation.schedules import monthly_refresh_schedule, nightly_maintenance_schedule
+from pipeline.automation.sensors import automation_sensor, landing_sensor
+from pipeline.defs.marts import assets as marts_assets
+from pipeline.defs.marts import checks as marts_checks
+from pipeline.defs.raw import assets as raw_assets
+from pipeline.defs.raw import checks as raw_checks
+from pipeline.defs.reports import assets as reports_assets
+from pipeline.defs.reports import checks as reports_checks
+from pipeline.defs.staging import assets as staging_assets
+from pipeline.defs.staging import checks as staging_checks
+from pipeline.defs.reports.store import ReportStore
+from pipeline.landing.resources import LandingZone
+from pipeline.warehouse.io_manager import WarehouseIOManager
+from pipeline.warehouse.resources import Warehouse
 
 defs = dg.Definitions(
-    assets=dg.load_assets_from_modules([raw, staging, marts, report]),
-    asset_checks=checks.asset_checks,
+    assets=dg.load_assets_from_modules([raw_assets, staging_assets, marts_assets, reports_assets]),
+    asset_checks=[
+        *raw_checks.asset_checks,
+        *staging_checks.asset_checks,
+        *marts_checks.asset_checks,
+        *reports_checks.asset_checks,
+    ],
     resources={
         "io_manager": WarehouseIOManager(),
         "warehouse": Warehouse(),

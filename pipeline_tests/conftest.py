@@ -3,16 +3,19 @@
 Every test works in temporary folders; none touches the repository's data/ folder.
 """
 
+import json
 from pathlib import Path
 
 import dagster as dg
 import duckdb
 import pytest
 
-from pipeline import landing
+from pipeline.landing import names as landing, seed as landing_seed
 from pipeline.definitions import defs
-from pipeline.io_manager import WarehouseIOManager
-from pipeline.resources import LandingZone, ReportStore, Warehouse
+from pipeline.warehouse.io_manager import WarehouseIOManager
+from pipeline.defs.reports.store import ReportStore
+from pipeline.landing.resources import LandingZone
+from pipeline.warehouse.resources import Warehouse
 
 ALL_MONTHS = {
     "dagster/asset_partition_range_start": "2013-01-01",
@@ -61,11 +64,16 @@ def step_failure_message(result: dg.ExecuteInProcessResult) -> str:
     return "\n".join(messages)
 
 
+def read_note(note: Path) -> dict:
+    """A quarantine note (``<file>.reason.json``) as a dict."""
+    return json.loads(note.read_text())
+
+
 @pytest.fixture(scope="session")
 def seeded_landing(tmp_path_factory) -> Path:
     """A landing folder holding all source files, as upstream delivers them. Do not modify."""
     landing_dir = tmp_path_factory.mktemp("landing")
-    landing.seed(landing_dir)
+    landing_seed.seed(landing_dir)
     return landing_dir
 
 
@@ -99,4 +107,4 @@ def warehouse_conn(built_warehouse):
 
 @pytest.fixture(scope="session")
 def source_dir() -> Path:
-    return landing.source_package_dir()
+    return landing_seed.source_package_dir()

@@ -8,8 +8,8 @@ import dagster as dg
 import duckdb
 import pytest
 
-from pipeline.archive import archived_versions
-from pipeline.assets import raw
+from pipeline.landing.archive import archived_versions
+from pipeline.defs.raw import assets as raw
 from pipeline_tests.conftest import make_resources
 
 JANUARY = "2013-01-01"

@@ -17,6 +17,7 @@ import pytest
 
 from bench import floor, generate
 from pipeline import constants
+from pipeline.landing.ingest import INGEST_SQL_DIR
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 MiB = 1 << 20
@@ -117,11 +118,11 @@ def test_the_floor_runs_every_sql_file_that_builds_a_table():
     sql_files = {
         (path.parent.name, path.stem)
         for layer in ("raw", "staging", "marts")
-        for path in (constants.SQL_DIR / layer).glob("*.sql")
+        for path in (constants.DEFS_DIR / layer).glob("*.sql")
     }
     assert {(step.layer, step.name) for step in floor.STEPS} == sql_files
     # The floor reproduces the ingest validation statements one by one: a new one must be added there.
-    assert {path.stem for path in (constants.SQL_DIR / "ingest").glob("*.sql")} == {
+    assert {path.stem for path in INGEST_SQL_DIR.glob("*.sql")} == {
         "parse_landed_file",
         "rejected_rows",
         "rows_outside_month",

@@ -17,8 +17,9 @@ from urllib.parse import quote
 import duckdb
 import pytest
 
-from pipeline import constants, landing
-from pipeline.assets.report import CHART_FILE_NAME
+from pipeline import constants
+from pipeline.landing import names as landing, seed as landing_seed
+from pipeline.defs.reports.assets import CHART_FILE_NAME
 from pipeline.definitions import defs
 from pipeline_tests.stack_harness import REPOSITORY_SELECTOR, running_stack
 
@@ -63,7 +64,7 @@ def materialized_stack(tmp_path_factory):
         for sensor in handle.graphql(SENSORS, {"selector": REPOSITORY_SELECTOR})["repositoryOrError"]["sensors"]:
             if sensor["sensorType"] != "RUN_STATUS" and sensor["sensorState"]["status"] == "RUNNING":
                 handle.stop_sensor(sensor["name"])
-        landing.seed(handle.landing_dir)
+        landing_seed.seed(handle.landing_dir)
         asset_graph = defs.resolve_asset_graph()
         asset_keys = [
             tuple(key.path)

@@ -12,9 +12,10 @@ import pandas as pd
 import pytest
 
 from pipeline.definitions import defs
-from pipeline.io_manager import WarehouseIOManager
-from pipeline.resources import ReportStore, Warehouse
-from pipeline.warehouse import connect
+from pipeline.warehouse.io_manager import WarehouseIOManager
+from pipeline.defs.reports.store import ReportStore
+from pipeline.warehouse.resources import Warehouse
+from pipeline.warehouse.connection import connect
 from pipeline_tests.conftest import make_resources
 
 JANUARY = "2013-01-01"

@@ -10,10 +10,10 @@ import pandas as pd
 import pandera.pandas as pa
 import pytest
 
-from pipeline import contracts
+from pipeline.warehouse import contracts
 from pipeline.definitions import defs
-from pipeline.io_manager import WarehouseQuery
-from pipeline.warehouse import connect
+from pipeline.warehouse.io_manager import WarehouseQuery
+from pipeline.warehouse.connection import connect
 from pipeline_tests.conftest import make_resources, step_failure_message
 
 JANUARY = "2013-01-01"

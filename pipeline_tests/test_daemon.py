@@ -22,8 +22,8 @@ import pytest
 import yaml
 
 from pipeline.constants import PROJECT_ROOT
-from pipeline.sensors import LANDING_SENSOR_INTERVAL_SECONDS
-from pipeline.warehouse import connect
+from pipeline.automation.sensors import LANDING_SENSOR_INTERVAL_SECONDS
+from pipeline.warehouse.connection import connect
 
 MARCH = "2013-03-01"
 MARCH_FILE = "flights_2013-03.csv"

@@ -38,7 +38,9 @@ from dagster._core.storage.config import pg_config
 from dagster_postgres.utils import pg_url_from_config
 
 from deploy import stack as stack_module
-from pipeline import constants, landing, warehouse
+from pipeline import constants
+from pipeline.landing import names as landing, seed as landing_seed
+from pipeline.warehouse import connection as warehouse
 from pipeline.definitions import defs
 from pipeline_tests.stack_harness import (
     LAUNCH_RUN,
@@ -129,7 +131,7 @@ def landed_january(deployment) -> dict[str, dict]:
 
     Returns the landing sensor's finished run for each file, by file name.
     """
-    dropped = {path.name for path in landing.seed(deployment.landing_dir, months=["2013-01"])}
+    dropped = {path.name for path in landing_seed.seed(deployment.landing_dir, months=["2013-01"])}
     deadline = time.monotonic() + 240
     while True:
         runs = deployment.runs({"dagster/sensor_name": "landing_sensor"})

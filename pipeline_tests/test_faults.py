@@ -17,11 +17,13 @@ import dagster as dg
 import duckdb
 import pytest
 
-from pipeline import constants, warehouse
-from pipeline.assets import raw
-from pipeline.io_manager import WarehouseIOManager
-from pipeline.resources import LandingZone, Warehouse
-from pipeline.sensors import LANDING_SENSOR_INTERVAL_SECONDS, landing_sensor
+from pipeline import constants
+from pipeline.warehouse import connection as warehouse
+from pipeline.defs.raw import assets as raw
+from pipeline.warehouse.io_manager import WarehouseIOManager
+from pipeline.landing.resources import LandingZone
+from pipeline.warehouse.resources import Warehouse
+from pipeline.automation.sensors import LANDING_SENSOR_INTERVAL_SECONDS, landing_sensor
 from pipeline_tests.conftest import make_resources, step_failure_message
 
 JANUARY = "2013-01-01"
@@ -35,9 +37,9 @@ LOAD_JANUARY = textwrap.dedent(
     """
     import sys
     import dagster as dg
-    from pipeline.assets import raw
-    from pipeline.io_manager import WarehouseIOManager
-    from pipeline.resources import LandingZone
+    from pipeline.defs.raw import assets as raw
+    from pipeline.warehouse.io_manager import WarehouseIOManager
+    from pipeline.landing.resources import LandingZone
 
     database, landing, quarantine = sys.argv[1:4]
     result = dg.materialize(
@@ -65,7 +67,7 @@ HOLD_WITH_DUCKDB = textwrap.dedent(
 HOLD_WITH_PIPELINE_LOCK = textwrap.dedent(
     """
     import sys, time
-    from pipeline.warehouse import warehouse_lock
+    from pipeline.warehouse.connection import warehouse_lock
     with warehouse_lock(sys.argv[1], timeout_seconds=5):
         print("holding", flush=True)
         time.sleep(float(sys.argv[2]))

@@ -8,13 +8,15 @@ import duckdb
 import pandas as pd
 import pytest
 
-from pipeline.assets import raw
+from pipeline.defs.raw import assets as raw
 from pipeline.definitions import defs
-from pipeline.identifiers import InvalidIdentifierError, qualified_table_name, validate_identifier
-from pipeline.io_manager import WarehouseIOManager
-from pipeline.landing import UnsafeLandingPath, resolve_landed_file
-from pipeline.quarantine import read_note
-from pipeline.resources import LandingZone, UnsafeConfiguredPath, Warehouse
+from pipeline.warehouse.identifiers import InvalidIdentifierError, qualified_table_name, validate_identifier
+from pipeline.warehouse.io_manager import WarehouseIOManager
+from pipeline.landing.names import UnsafeLandingPath, resolve_landed_file
+from pipeline_tests.conftest import read_note
+from pipeline.landing.resources import LandingZone
+from pipeline.paths import UnsafeConfiguredPath
+from pipeline.warehouse.resources import Warehouse
 from pipeline_tests.conftest import make_resources, step_failure_message
 
 FLIGHTS_JANUARY = "flights_2013-01.csv"

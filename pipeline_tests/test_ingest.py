@@ -10,9 +10,9 @@ import dagster as dg
 import duckdb
 import pytest
 
-from pipeline.assets import raw
-from pipeline.ingest import validate_landed_file
-from pipeline.quarantine import read_note
+from pipeline.defs.raw import assets as raw
+from pipeline.landing.ingest import validate_landed_file
+from pipeline_tests.conftest import read_note
 from pipeline_tests.conftest import make_resources, step_failure_message
 
 JANUARY = "2013-01-01"

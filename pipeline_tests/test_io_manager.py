@@ -9,7 +9,7 @@ import duckdb
 import pandas as pd
 import pytest
 
-from pipeline.io_manager import WarehouseIOManager, WarehouseQuery
+from pipeline.warehouse.io_manager import WarehouseIOManager, WarehouseQuery
 from pipeline_tests.conftest import step_failure_message
 
 days = dg.DailyPartitionsDefinition(start_date="2024-01-01", end_date="2024-01-05")

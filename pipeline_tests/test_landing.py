@@ -2,7 +2,7 @@
 
 import pytest
 
-from pipeline import landing
+from pipeline.landing import names as landing, seed as landing_seed
 
 KNOWN_MONTHLY_FLIGHTS = {"2013-01": 27_004, "2013-12": 28_135}
 
@@ -47,7 +47,7 @@ def test_seeded_monthly_files_hold_the_whole_year(seeded_landing):
 
 
 def test_seed_can_deliver_selected_months_only(tmp_path):
-    landing.seed(tmp_path, months=["2013-03"])
+    landing_seed.seed(tmp_path, months=["2013-03"])
     assert sorted(p.name for p in tmp_path.glob("*_2013-*.csv")) == [
         "flights_2013-03.csv",
         "weather_2013-03.csv",

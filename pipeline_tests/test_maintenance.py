@@ -12,7 +12,7 @@ import dagster as dg
 import duckdb
 import pytest
 
-from pipeline.maintenance import Checkpoint, WarehouseBackup
+from pipeline.automation.maintenance import Checkpoint, WarehouseBackup
 from pipeline_tests.conftest import definitions_with, make_resources
 
 OLD_BACKUPS = [

@@ -10,9 +10,10 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-from pipeline.quarantine import NOTE_SUFFIX, Problem, quarantine, read_note
-from pipeline.resources import LandingZone
-from pipeline.sensors import landing_sensor
+from pipeline.landing.quarantine import NOTE_SUFFIX, Problem, quarantine
+from pipeline_tests.conftest import read_note
+from pipeline.landing.resources import LandingZone
+from pipeline.automation.sensors import landing_sensor
 
 
 def test_a_file_moves_beside_a_note_of_the_reason(tmp_path):

@@ -6,7 +6,7 @@ import dagster as dg
 import duckdb
 import pytest
 
-from pipeline.assets import raw
+from pipeline.defs.raw import assets as raw
 from pipeline_tests.conftest import make_resources, step_failure_message
 
 

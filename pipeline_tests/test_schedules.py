@@ -8,7 +8,7 @@ import duckdb
 import pytest
 
 from pipeline.definitions import defs
-from pipeline.resources import Warehouse
+from pipeline.warehouse.resources import Warehouse
 
 NEW_YORK = ZoneInfo("America/New_York")
 

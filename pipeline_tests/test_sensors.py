@@ -21,8 +21,10 @@ import pytest
 
 from pipeline.definitions import defs
 from pipeline.partitions import monthly_partitions
-from pipeline.resources import AlertNotifier, LandingZone
-from pipeline.sensors import FileKind, classify_landing_file, run_failure_alert
+from pipeline.automation.alerts import AlertNotifier
+from pipeline.landing.resources import LandingZone
+from pipeline.automation.alerts import run_failure_alert
+from pipeline.landing.names import FileKind, classify_landing_file
 from pipeline_tests.conftest import definitions_with, make_resources
 
 PARTITION_KEYS = set(monthly_partitions.get_partition_keys())

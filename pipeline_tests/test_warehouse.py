@@ -8,14 +8,14 @@ import time
 
 import pytest
 
-from pipeline import warehouse
+from pipeline.warehouse import connection as warehouse
 
 
 def hold_lock_in_another_process(database, seconds):
     script = textwrap.dedent(
         f"""
         import sys, time
-        from pipeline import warehouse
+        from pipeline.warehouse import connection as warehouse
         with warehouse.connect({str(database)!r}) as conn:
             conn.execute("create table if not exists held as select 1 as x").fetchall()
             print("held", flush=True)

@@ -1,1 +1,0 @@
-"""Assets by layer: raw (landed files), staging (typed, clean), marts (analytics), report."""

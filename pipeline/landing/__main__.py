@@ -1,0 +1,3 @@
+from pipeline.landing.seed import main
+
+main()

@@ -1,0 +1,182 @@
+"""Connections to the DuckDB warehouse file, serialized across processes.
+
+DuckDB lets one process hold a database file for writing, and any other process that opens it —
+even read-only — fails with a lock error or blocks the writer. Every connection this project opens
+therefore first takes an exclusive advisory lock on ``<warehouse>.lock``: runs, steps, checks and
+maintenance ops queue on it (with backoff and a deadline) instead of failing on DuckDB's lock, and
+the error after the deadline names the file and the process that holds it.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import threading
+import time
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from pipeline.constants import DEFS_DIR
+
+MAX_LOCK_POLL_SECONDS = 0.25
+
+
+class WarehouseLockTimeout(RuntimeError):
+    """The warehouse stayed locked by another process past the deadline."""
+
+
+class _ProcessLock:
+    """An inter-process flock that the threads of one process share re-entrantly.
+
+    flock belongs to an open file description, so a second ``open()`` + ``flock`` in a process that
+    already holds the lock would deadlock against itself; nested and concurrent users inside one
+    process share a single descriptor and count their holds instead.
+    """
+
+    def __init__(self, lock_path: Path):
+        self.lock_path = lock_path
+        self._mutex = threading.Lock()
+        self._holds = 0
+        self._fd: int | None = None
+
+    def acquire(self, timeout_seconds: float) -> None:
+        deadline = time.monotonic() + timeout_seconds
+        delay = 0.05
+        while True:
+            with self._mutex:
+                if self._fd is not None:
+                    self._holds += 1
+                    return
+                self.lock_path.parent.mkdir(parents=True, exist_ok=True)
+                fd = os.open(self.lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                except BlockingIOError:
+                    os.close(fd)
+                else:
+                    os.ftruncate(fd, 0)
+                    os.write(fd, f"{os.getpid()}\n".encode())
+                    self._fd, self._holds = fd, 1
+                    return
+            if time.monotonic() >= deadline:
+                raise WarehouseLockTimeout(
+                    f"Warehouse {self.lock_path.with_suffix('')} is locked by another process "
+                    f"({_lock_holder(self.lock_path)}) and stayed locked for {timeout_seconds:.0f} s; "
+                    "retry when that run has finished."
+                )
+            time.sleep(min(delay, max(deadline - time.monotonic(), 0.01)))
+            # A waiter notices a release within a quarter second: with steps of a few hundred
+            # milliseconds queued from several runs, a longer backoff leaves the warehouse idle.
+            delay = min(delay * 2, MAX_LOCK_POLL_SECONDS)
+
+    def release(self) -> None:
+        with self._mutex:
+            self._holds -= 1
+            if self._holds == 0 and self._fd is not None:
+                fcntl.flock(self._fd, fcntl.LOCK_UN)
+                os.close(self._fd)
+                self._fd = None
+
+
+def _lock_holder(lock_path: Path) -> str:
+    try:
+        pid = lock_path.read_text().strip()
+    except OSError:
+        pid = ""
+    return f"PID {pid}" if pid else "unknown holder"
+
+
+_locks: dict[Path, _ProcessLock] = {}
+_locks_mutex = threading.Lock()
+
+
+def _process_lock(database: Path) -> _ProcessLock:
+    lock_path = database.with_name(database.name + ".lock")
+    with _locks_mutex:
+        return _locks.setdefault(lock_path, _ProcessLock(lock_path))
+
+
+@contextmanager
+def warehouse_lock(database: str | Path, timeout_seconds: float) -> Iterator[None]:
+    """Hold the warehouse's inter-process lock for the duration of the block."""
+    lock = _process_lock(Path(database).resolve())
+    lock.acquire(timeout_seconds)
+    try:
+        yield
+    finally:
+        lock.release()
+
+
+@contextmanager
+def connect(
+    database: str | Path,
+    *,
+    timeout_seconds: float = 300.0,
+    read_only: bool = False,
+    config: Mapping[str, Any] | None = None,
+) -> Iterator[duckdb.DuckDBPyConnection]:
+    """Open the warehouse under its lock; the connection is closed however the block ends.
+
+    A process outside this project (a DuckDB shell, say) can hold the file without taking our
+    lock: DuckDB's own lock error is then retried with backoff until the same deadline.
+    """
+    database = Path(database)
+    database.parent.mkdir(parents=True, exist_ok=True)
+    started = time.monotonic()
+    with warehouse_lock(database, timeout_seconds):
+        delay = 0.1
+        while True:
+            try:
+                conn = duckdb.connect(
+                    str(database),
+                    read_only=read_only,
+                    config=dict(config or {}),
+                )
+                break
+            except duckdb.IOException as error:
+                if "lock" not in str(error).lower():
+                    raise
+                remaining = timeout_seconds - (time.monotonic() - started)
+                if remaining <= 0:
+                    raise WarehouseLockTimeout(
+                        f"Warehouse {database} is held by a process outside this pipeline and "
+                        f"stayed locked for {timeout_seconds:.0f} s: {error}"
+                    ) from error
+                time.sleep(min(delay, remaining))
+                delay = min(delay * 2, 5.0)
+        try:
+            # Timestamps render and bin in UTC whatever the machine's zone.
+            conn.execute("set TimeZone = 'UTC'").fetchall()
+            yield conn
+        finally:
+            conn.close()
+
+
+@contextmanager
+def transaction(conn: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConnection]:
+    """Commit the block's statements together, or none of them."""
+    conn.begin()
+    try:
+        yield conn
+    except BaseException:
+        conn.rollback()
+        raise
+    conn.commit()
+
+
+def table_exists(conn: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
+    return bool(
+        conn.execute(
+            "select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
+            [schema, table],
+        ).fetchall()[0][0]
+    )
+
+
+def read_sql(layer: str, name: str) -> str:
+    """The SQL in ``pipeline/defs/<layer>/<name>.sql`` (``name`` may be ``checks/<check>``)."""
+    return (DEFS_DIR / layer / f"{name}.sql").read_text()

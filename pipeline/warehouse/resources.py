@@ -1,0 +1,40 @@
+"""The ``warehouse`` resource: the DuckDB file, opened under the project's inter-process lock."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+from pydantic import Field
+
+from pipeline import constants
+from pipeline.paths import resolve_path
+from pipeline.warehouse import connection
+
+
+class Warehouse(dg.ConfigurableResource):
+    """The DuckDB warehouse file, opened under the project's inter-process lock."""
+
+    path: str | None = Field(
+        default=None, description="DuckDB file; default $WAREHOUSE_PATH or data/warehouse.duckdb."
+    )
+    lock_timeout_seconds: float = Field(
+        default=300.0,
+        description="How long to wait for another process's hold on the warehouse before failing.",
+    )
+
+    @property
+    def database(self) -> Path:
+        return resolve_path(
+            self.path, constants.WAREHOUSE_PATH_ENV, constants.DEFAULT_WAREHOUSE_PATH
+        )
+
+    @contextmanager
+    def connect(self, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
+        with connection.connect(
+            self.database, timeout_seconds=self.lock_timeout_seconds, read_only=read_only
+        ) as conn:
+            yield conn
