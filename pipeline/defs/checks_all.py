@@ -27,13 +27,14 @@ import dagster as dg
 from pydantic import Field
 
 from pipeline import constants
-from pipeline.landing.archive import archived_copy, archived_versions
+from pipeline.landing.archive import archived_copy
 from pipeline.defs.marts import assets as marts
 from pipeline.defs.raw import assets as raw
 from pipeline.defs.reports import assets as report
 from pipeline.defs.reports.store import ReportStore
 from pipeline.defs.staging import assets as staging
-from pipeline.landing.ingest import LINEAGE_PREFIX, expected_columns
+from pipeline.defs.raw.tables import RAW_TABLES
+from pipeline.defs.rules import WEATHER_FACTORS
 from pipeline.landing.names import dimension_file_name, monthly_file_name, parse_monthly_file_name
 from pipeline.partitions import monthly_partitions
 from pipeline.landing.resources import LandingZone
@@ -208,12 +209,6 @@ def _file_rows(connection, path) -> int:
     ).fetchall()[0][0]
 
 
-def _newest_archived_file(landing_zone: LandingZone, name: str):
-    """The newest archived copy of ``name`` (every accepted version declares its columns), or None."""
-    versions = archived_versions(landing_zone.archive_root, name)
-    return versions[-1].path if versions else None
-
-
 # --- raw -------------------------------------------------------------------------------------------
 
 RAW_KEYS = {
@@ -324,32 +319,12 @@ def _raw_table_checks(asset: dg.AssetsDefinition, table: str, monthly: bool) -> 
         blocking=True,
         description=(
             "ERROR, blocking: the table has every column the landing format declares "
-            "(pipeline/defs/raw/<table>.sql) with its declared type, plus the lineage columns. "
+            "(pipeline/defs/raw/tables.py) with its declared type, plus the lineage columns. "
             "Staging reads these columns by name; a missing one would fail or mis-fill it."
         ),
     )
-    def required_columns_check(
-        context: dg.AssetCheckExecutionContext, warehouse: Warehouse, landing_zone: LandingZone
-    ) -> dg.AssetCheckResult:
-        sample_file = next(
-            (
-                path
-                for name in (
-                    [dimension_file_name(table)]
-                    if not monthly
-                    else [monthly_file_name(table, key) for key in monthly_partitions.get_partition_keys()]
-                )
-                if (path := _newest_archived_file(landing_zone, name)) is not None
-            ),
-            None,
-        )
-        if sample_file is None:
-            return _result(
-                passed=False,
-                description=f"{qualified}: no loaded {table} file is archived, so the declared columns are unknown.",
-                failing_rows=0,
-            )
-        required = {**expected_columns(table, sample_file), f"{LINEAGE_PREFIX}source_file": "VARCHAR", f"{LINEAGE_PREFIX}source_version": "VARCHAR", f"{LINEAGE_PREFIX}loaded_at": "TIMESTAMP WITH TIME ZONE"}
+    def required_columns_check(warehouse: Warehouse) -> dg.AssetCheckResult:
+        required = {column.name: column.type for column in RAW_TABLES[table].columns}
         with warehouse.connect(read_only=True) as connection:
             actual = {name: dtype for name, dtype, *_ in connection.execute(f"describe {qualified}").fetchall()}
         problems = [
@@ -937,7 +912,7 @@ def weather_delay_model_covers_origins(config: SampleConfig, warehouse: Warehous
         problems = _rows(
             connection,
             read_sql("marts", "checks/weather_delay_model_coverage"),
-            {"factors": list(marts.WEATHER_FACTORS)},
+            {"factors": list(WEATHER_FACTORS)},
         )
     return _result(
         passed=not problems,

@@ -1,7 +1,7 @@
 """Ingestion: a landed file is checked before it loads; a bad one is quarantined and the run fails.
 
 Each file is first copied aside (``archive.take_snapshot``) and the copy is validated against the
-columns its raw SQL file declares (``pipeline/defs/raw/<table>.sql``, the single statement of the
+columns its table declares (``pipeline/defs/raw/tables.py``, the single statement of the
 contract): not empty, ending with a complete line (a truncated or half-written file does not), a
 UTF-8 header naming exactly the expected columns in order, at least one data row, every row with
 the right number of fields, values that fit their types and valid UTF-8, and — for a monthly file —
@@ -24,15 +24,14 @@ from pathlib import Path
 import duckdb
 
 from pipeline.files import sha256_of
+from pipeline.defs.raw.tables import RAW_TABLES
 from pipeline.landing import archive
 from pipeline.landing.names import UnsafeLandingPath
 from pipeline.landing.quarantine import Problem, QuarantinedFile, quarantine
 from pipeline.landing.resources import LandingZone
-from pipeline.warehouse.connection import read_sql
 
 INGEST_SQL_DIR = Path(__file__).parent / "sql"
 MAX_PROBLEMS_REPORTED = 10
-LINEAGE_PREFIX = "_"  # raw SQL adds lineage columns (_source_file, _loaded_at) after the file's
 
 
 def read_ingest_sql(name: str) -> str:
@@ -88,17 +87,6 @@ class RejectedLandingFiles(ValueError):
                 ]
             )
         )
-
-
-def expected_columns(table: str, path: Path) -> dict[str, str]:
-    """The columns and DuckDB types the raw SQL for ``table`` reads from a file, in order."""
-    with duckdb.connect() as conn:
-        described = conn.execute(f"describe ({read_sql('raw', table)})", {"path": [str(path)]})
-        return {
-            name: dtype
-            for name, dtype, *_ in described.fetchall()
-            if not name.startswith(LINEAGE_PREFIX)
-        }
 
 
 def _count_lines(path: Path) -> int:
@@ -217,7 +205,7 @@ def validate_landed_file(path: Path, table: str, month_start: date | None = None
     problems = _check_complete(path)
     if problems:
         return problems
-    columns = expected_columns(table, path)
+    columns = RAW_TABLES[table].csv_columns()
     problems = _check_header(path, list(columns))
     if problems:
         return problems

@@ -1,9 +1,9 @@
-"""Column-level lineage of the warehouse's SQL, derived with sqlglot (DuckDB dialect), never by hand.
+"""Column-level lineage of the warehouse's SQL, derived with sqlglot (DuckDB dialect).
 
 ``column_lineage`` maps every output column of a SELECT to the source table columns it is
-computed from: every column its expression reads, through CTEs, subqueries, ``union all``,
-``*`` (with ``exclude``/``replace``) and scalar subqueries, including columns in CASE
-conditions, function arguments, aggregate ``filter (where ...)`` clauses and window
+computed from: every column its expression reads, through CTEs, subqueries, ``union all``
+(``by name`` too), ``*`` (with ``exclude``/``replace``) and scalar subqueries, including columns
+in CASE conditions, function arguments, aggregate ``filter (where ...)`` clauses and window
 ``partition by``/``order by``, since they all decide the value. Columns that only filter, join
 or group rows (WHERE, JOIN ... ON, GROUP BY, QUALIFY) are not lineage.
 
@@ -54,9 +54,15 @@ def column_lineage(
             query, dialect=DIALECT, schema=schema, validate_qualify_columns=False, identify=False
         )
         _align_unions_by_name(query, sql_file)
-        nodes = lineage(None, query, schema, dialect=DIALECT, scope=build_scope(query), copy=False)
+        scope = build_scope(query)
+        nodes = {
+            column: lineage(column, query, schema, dialect=DIALECT, scope=scope)
+            for column in query.named_selects
+        }
     except SqlglotError as error:
-        raise LineageError(f"{sql_file}: sqlglot cannot derive the column lineage: {error}") from error
+        raise LineageError(
+            f"{sql_file}: sqlglot cannot derive the column lineage: {error}"
+        ) from error
     return {
         column: _source_columns(node, sources, column=column, sql_file=sql_file)
         for column, node in nodes.items()
@@ -103,7 +109,7 @@ def _require_named_outputs(query: exp.Query, sql_file: str) -> None:
             )
 
 
-def _align_unions_by_name(query: exp.Expr, sql_file: str) -> None:
+def _align_unions_by_name(query: exp.Expression, sql_file: str) -> None:
     """Rewrite each ``union [all] by name`` of the qualified query into a positional union.
 
     sqlglot's lineage pairs the columns of set operations by position; ordering the right

@@ -9,73 +9,47 @@ import dagster as dg
 import numpy as np
 import pandas as pd
 
-from pipeline import constants
-from pipeline.warehouse import contracts
-from pipeline.defs.staging import assets as staging
+from pipeline.defs.marts import tables
+from pipeline.defs.rules import MAX_PLAUSIBLE_WIND_MPH, WEATHER_FACTORS
+from pipeline.defs.staging import tables as staging
 from pipeline.automation.conditions import TRANSIENT_FAILURE_RETRY, refresh_with_landed_months
 from pipeline.automation.maintenance import INTERMEDIATE_IO_MANAGER
 from pipeline.warehouse.resources import Warehouse
+from pipeline.warehouse.tables import Table
 from pipeline.warehouse.connection import read_sql
+from pipeline.warehouse.contracts import DataFrameContractType
 
-MARTS = [constants.MARTS_SCHEMA]
-
-
-def _query(warehouse: Warehouse, name: str) -> pd.DataFrame:
+def _query(warehouse: Warehouse, name: str, params: dict | None = None) -> pd.DataFrame:
     with warehouse.connect() as conn:
-        return conn.execute(read_sql("marts", name)).fetchdf()
+        return conn.execute(read_sql("marts", name), params or {}).fetchdf()
 
 
-def _sql_mart(name: str, description: str, deps: list, dagster_type: dg.DagsterType) -> dg.AssetsDefinition:
-    """A mart computed by ``sql/marts/<name>.sql`` in DuckDB and stored as a DataFrame."""
+def _sql_mart(table: Table, deps: list[Table]) -> dg.AssetsDefinition:
+    """``marts/<table>`` computed by ``<table>.sql`` in DuckDB and stored as a DataFrame."""
 
     @dg.asset(
-        name=name,
-        key_prefix=MARTS,
+        key=table.asset_key,
         group_name="marts",
-        description=description,
+        description=table.description,
         kinds={"duckdb", "pandas"},
-        deps=deps,
-        dagster_type=dagster_type,
+        deps=[dep.asset_key for dep in deps],
+        metadata={"dagster/column_schema": table.column_schema()},
+        dagster_type=DataFrameContractType(table),
         automation_condition=refresh_with_landed_months(),
         retry_policy=TRANSIENT_FAILURE_RETRY,
     )
     def sql_mart(warehouse: Warehouse) -> pd.DataFrame:
-        return _query(warehouse, name)
+        return _query(warehouse, table.name)
 
     return sql_mart
 
 
 carrier_monthly_performance = _sql_mart(
-    "carrier_monthly_performance",
-    "One row per carrier and month: flights, cancellations, delays and on-time share.",
-    [staging.flights, staging.airlines],
-    contracts.MartsCarrierMonthlyPerformance,
+    tables.CARRIER_MONTHLY_PERFORMANCE, [staging.FLIGHTS, staging.AIRLINES]
 )
-route_performance = _sql_mart(
-    "route_performance",
-    "One row per origin → destination route: distance, flights, delays and on-time share.",
-    [staging.flights, staging.airports],
-    contracts.MartsRoutePerformance,
-)
-weather_impact = _sql_mart(
-    "weather_impact",
-    "One row per weather factor and bin: departure delays under precipitation, visibility, wind.",
-    [staging.flights, staging.weather],
-    contracts.MartsWeatherImpact,
-)
-fleet_performance = _sql_mart(
-    "fleet_performance",
-    "One row per manufacturer and plane-age band: flights, planes and delays.",
-    [staging.flights, staging.planes],
-    contracts.MartsFleetPerformance,
-)
-
-
-WEATHER_FACTORS = {  # factor → unit of its estimated effect
-    "precipitation": "minutes per inch of rain in the hour",
-    "visibility": "minutes per mile of visibility",
-    "wind": "minutes per mph of wind speed",
-}
+route_performance = _sql_mart(tables.ROUTE_PERFORMANCE, [staging.FLIGHTS, staging.AIRPORTS])
+weather_impact = _sql_mart(tables.WEATHER_IMPACT, [staging.FLIGHTS, staging.WEATHER])
+fleet_performance = _sql_mart(tables.FLEET_PERFORMANCE, [staging.FLIGHTS, staging.PLANES])
 
 
 @dg.op(
@@ -85,7 +59,7 @@ WEATHER_FACTORS = {  # factor → unit of its estimated effect
 )
 def weather_delay_moments(warehouse: Warehouse) -> pd.DataFrame:
     """Per origin, the sums of squares and cross-products of delay and weather, from DuckDB."""
-    return _query(warehouse, "weather_delay_moments")
+    return _query(warehouse, "weather_delay_moments", {"max_plausible_wind_mph": MAX_PLAUSIBLE_WIND_MPH})
 
 
 def _moment(row: dict, *names: str | None) -> float:
@@ -108,7 +82,7 @@ def fit_from_moments(row: dict) -> tuple[np.ndarray, float]:
     return coefficients, 1 - residual / total
 
 
-@dg.op(out=dg.Out(dagster_type=contracts.MartsWeatherDelayModel))
+@dg.op(out=dg.Out(dagster_type=DataFrameContractType(tables.WEATHER_DELAY_MODEL)))
 def fit_weather_delay_model(moments: pd.DataFrame) -> pd.DataFrame:
     """Departure delay ~ precipitation + visibility + wind, fitted per origin airport."""
     rows = []
@@ -130,12 +104,14 @@ def fit_weather_delay_model(moments: pd.DataFrame) -> pd.DataFrame:
 
 
 @dg.graph_asset(
-    key_prefix=MARTS,
+    key=tables.WEATHER_DELAY_MODEL.asset_key,
     group_name="marts",
+    description=tables.WEATHER_DELAY_MODEL.description,
+    metadata={"dagster/column_schema": tables.WEATHER_DELAY_MODEL.column_schema()},
     kinds={"duckdb", "numpy"},
     ins={
-        "flights": dg.AssetIn(key=staging.flights.key, dagster_type=dg.Nothing),
-        "weather": dg.AssetIn(key=staging.weather.key, dagster_type=dg.Nothing),
+        "flights": dg.AssetIn(key=staging.FLIGHTS.asset_key, dagster_type=dg.Nothing),
+        "weather": dg.AssetIn(key=staging.WEATHER.asset_key, dagster_type=dg.Nothing),
     },
     automation_condition=refresh_with_landed_months(),
 )

@@ -2,7 +2,8 @@
 -- needs (n, Σx, Σxxᵀ, Σxy, Σy, Σy² for x = precipitation, visibility, wind speed), computed here
 -- so that only three small rows leave DuckDB. Departed flights with a reported delay, joined to
 -- the observation at their origin in the hour of scheduled departure, with every factor present.
--- The one 1,048 mph wind reading in the source is a sensor fault: readings above 100 mph are left out.
+-- The one 1,048 mph wind reading in the source is a sensor fault: readings above
+-- $max_plausible_wind_mph (pipeline/defs/rules.py) are left out.
 with observations as (
     select
         flights.origin,
@@ -17,7 +18,7 @@ with observations as (
       and weather.precipitation_in is not null
       and weather.visibility_miles is not null
       and weather.wind_speed_mph is not null
-      and weather.wind_speed_mph <= 100
+      and weather.wind_speed_mph <= $max_plausible_wind_mph
 )
 
 select

@@ -11,24 +11,16 @@ from datetime import date
 
 import dagster as dg
 
-from pipeline import constants
+from pipeline.defs.raw import tables
 from pipeline.landing.ingest import LandingRequest, RejectedLandingFiles, accept_landed_files
 from pipeline.warehouse.io_manager import WarehouseQuery
+from pipeline.warehouse.tables import Table
 from pipeline.landing.names import dimension_file_name, monthly_file_name
 from pipeline.partitions import monthly_partitions
-from pipeline.landing.resources import LandingZone
 from pipeline.warehouse.connection import read_sql
+from pipeline.landing.resources import LandingZone
 
 LOCAL_DATE_EXPR = "make_date(year, month, day)"
-
-DESCRIPTIONS = {
-    "flights": "Landed flights departing NYC, one partition per month as upstream delivered it.",
-    "weather": "Landed hourly weather at EWR, JFK and LGA, one partition per month.",
-    "airlines": "Landed airlines file: carrier code and name.",
-    "airports": "Landed airports file: FAA code, position and time zone.",
-    "planes": "Landed planes file: tail number, build year, manufacturer and model.",
-}
-
 
 def _accepted_paths(
     context: dg.AssetExecutionContext,
@@ -62,47 +54,37 @@ def _accepted_paths(
     return [str(file.path) for file in accepted]
 
 
-def _monthly_raw_asset(table: str) -> dg.AssetsDefinition:
+def _raw_asset(table: Table, *, monthly: bool) -> dg.AssetsDefinition:
+    """``raw/<table>``: one partition per month's file, or the whole dimension file."""
+
     @dg.asset(
-        name=table,
-        key_prefix=[constants.RAW_SCHEMA],
+        key=table.asset_key,
         group_name="raw",
-        description=DESCRIPTIONS[table],
+        description=table.description,
         kinds={"duckdb", "csv"},
-        partitions_def=monthly_partitions,
-        backfill_policy=dg.BackfillPolicy.single_run(),
-        metadata={"partition_expr": LOCAL_DATE_EXPR},
+        partitions_def=monthly_partitions if monthly else None,
+        backfill_policy=dg.BackfillPolicy.single_run() if monthly else None,
+        metadata={"dagster/column_schema": table.column_schema()}
+        | ({"partition_expr": LOCAL_DATE_EXPR} if monthly else {}),
     )
-    def monthly_raw(context: dg.AssetExecutionContext, landing_zone: LandingZone) -> WarehouseQuery:
-        requests = [
-            LandingRequest(table, monthly_file_name(table, key), date.fromisoformat(key))
-            for key in context.partition_keys
-        ]
+    def raw_table(context: dg.AssetExecutionContext, landing_zone: LandingZone) -> WarehouseQuery:
+        if monthly:
+            requests = [
+                LandingRequest(table.name, monthly_file_name(table.name, key), date.fromisoformat(key))
+                for key in context.partition_keys
+            ]
+        else:
+            requests = [LandingRequest(table.name, dimension_file_name(table.name))]
         paths = _accepted_paths(context, landing_zone, requests)
-        return WarehouseQuery(read_sql("raw", table), {"path": paths})
-
-    return monthly_raw
-
-
-def _dimension_raw_asset(table: str) -> dg.AssetsDefinition:
-    @dg.asset(
-        name=table,
-        key_prefix=[constants.RAW_SCHEMA],
-        group_name="raw",
-        description=DESCRIPTIONS[table],
-        kinds={"duckdb", "csv"},
-    )
-    def dimension_raw(context: dg.AssetExecutionContext, landing_zone: LandingZone) -> WarehouseQuery:
-        [path] = _accepted_paths(
-            context, landing_zone, [LandingRequest(table, dimension_file_name(table))]
+        return WarehouseQuery(
+            read_sql("raw", "landed_file"), {"path": paths, "columns": table.csv_columns()}
         )
-        return WarehouseQuery(read_sql("raw", table), {"path": path})
 
-    return dimension_raw
+    return raw_table
 
 
-raw_flights = _monthly_raw_asset("flights")
-raw_weather = _monthly_raw_asset("weather")
-raw_airlines = _dimension_raw_asset("airlines")
-raw_airports = _dimension_raw_asset("airports")
-raw_planes = _dimension_raw_asset("planes")
+raw_flights = _raw_asset(tables.FLIGHTS, monthly=True)
+raw_weather = _raw_asset(tables.WEATHER, monthly=True)
+raw_airlines = _raw_asset(tables.AIRLINES, monthly=False)
+raw_airports = _raw_asset(tables.AIRPORTS, monthly=False)
+raw_planes = _raw_asset(tables.PLANES, monthly=False)

@@ -1,0 +1,174 @@
+"""One source of truth per table: its columns, their DuckDB types, one-line descriptions and rules.
+
+Each layer declares its tables in ``pipeline/defs/<layer>/tables.py``; everything else is derived
+from those declarations: the column schema the UI shows (``Table.column_schema``), the column map a
+raw load parses landed files with (``Table.csv_columns``), the contract DuckDB checks on a staging
+slice before it commits, and the pandera schema a mart DataFrame is validated with
+(``pipeline.warehouse.contracts``).
+"""
+
+from __future__ import annotations
+
+import operator
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import dagster as dg
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A rule every non-null value of a column obeys, named as pandera names its built-in check."""
+
+    check: str  # in_range, greater_than, greater_than_or_equal_to, less_than_or_equal_to, isin, str_matches
+    args: tuple[Any, ...]
+
+    @property
+    def label(self) -> str:
+        """``in_range(-240, 2880)``: how messages and the UI name the rule."""
+        return f"{self.check}({', '.join(repr(arg) if isinstance(arg, (str, list)) else str(arg) for arg in self.args)})"
+
+    def holds(self, column_sql: str, param: str) -> tuple[str, dict[str, Any]]:
+        """A DuckDB predicate true for a value that obeys the rule, and its named parameters."""
+        comparisons = {
+            "greater_than": ">",
+            "greater_than_or_equal_to": ">=",
+            "less_than_or_equal_to": "<=",
+        }
+        if self.check in comparisons:
+            return f"{column_sql} {comparisons[self.check]} ${param}", {param: self.args[0]}
+        if self.check == "in_range":
+            low, high = self.args
+            return (
+                f"{column_sql} >= ${param}_min and {column_sql} <= ${param}_max",
+                {f"{param}_min": low, f"{param}_max": high},
+            )
+        if self.check == "isin":
+            return f"list_contains(${param}, {column_sql})", {param: list(self.args[0])}
+        if self.check == "str_matches":
+            # pandera matches from the start of the string (re.match); so does this anchored pattern.
+            return f"regexp_matches({column_sql}, ${param})", {param: f"^(?:{self.args[0]})"}
+        raise ValueError(f"rule {self.check} has no DuckDB translation")
+
+    def pandera_check(self):
+        import pandera.pandas as pa
+
+        return getattr(pa.Check, self.check)(*self.args)
+
+
+def in_range(low: float, high: float) -> Rule:
+    return Rule("in_range", (low, high))
+
+
+def greater_than(value: float) -> Rule:
+    return Rule("greater_than", (value,))
+
+
+def at_least(value: float) -> Rule:
+    return Rule("greater_than_or_equal_to", (value,))
+
+
+def at_most(value: float) -> Rule:
+    return Rule("less_than_or_equal_to", (value,))
+
+
+def one_of(values: Sequence[str]) -> Rule:
+    return Rule("isin", (list(values),))
+
+
+def matches(pattern: str) -> Rule:
+    return Rule("str_matches", (pattern,))
+
+
+@dataclass(frozen=True)
+class RowRule:
+    """A rule relating two columns of the same row, e.g. ``cancelled_flights <= flights``."""
+
+    left: str
+    comparison: str  # one of <, <=, =, >=, >
+    right: str
+
+    @property
+    def label(self) -> str:
+        return f"{self.left} {self.comparison} {self.right}"
+
+    def pandas_holds(self) -> Callable[[Any], Any]:
+        compare = {"<": operator.lt, "<=": operator.le, "=": operator.eq, ">=": operator.ge, ">": operator.gt}
+        return lambda frame: compare[self.comparison](frame[self.left], frame[self.right])
+
+
+@dataclass(frozen=True)
+class Column:
+    """A column: its DuckDB type as ``describe`` prints it, one line for a reader, and its rules."""
+
+    name: str
+    type: str
+    description: str
+    rules: tuple[Rule, ...] = ()
+    nullable: bool = False
+    unique: bool = False
+
+
+def column(
+    name: str, type: str, description: str, *rules: Rule, nullable: bool = False, unique: bool = False
+) -> Column:
+    return Column(name, type, description, rules, nullable, unique)
+
+
+@dataclass(frozen=True)
+class Table:
+    """A warehouse table ``<schema>.<name>``: the asset ``<schema>/<name>`` and its contract."""
+
+    schema: str
+    name: str
+    description: str
+    columns: tuple[Column, ...]
+    unique: tuple[str, ...] = ()  # a key over several columns; one-column keys set Column.unique
+    row_rules: tuple[RowRule, ...] = ()
+
+    @property
+    def qualified_name(self) -> str:
+        return f"{self.schema}.{self.name}"
+
+    @property
+    def asset_key(self) -> dg.AssetKey:
+        return dg.AssetKey([self.schema, self.name])
+
+    @property
+    def contract_name(self) -> str:
+        """``StagingFlights``: the Dagster type's name in the UI."""
+        return "".join(part.capitalize() for part in f"{self.schema}_{self.name}".split("_"))
+
+    @property
+    def column_names(self) -> list[str]:
+        return [column.name for column in self.columns]
+
+    def column(self, name: str) -> Column:
+        return next(column for column in self.columns if column.name == name)
+
+    def column_schema(self) -> dg.TableSchema:
+        """Names, DuckDB types, descriptions and rules, as the asset's Columns table shows them."""
+        return dg.TableSchema(
+            columns=[
+                dg.TableColumn(
+                    name=column.name,
+                    type=column.type,
+                    description=column.description,
+                    constraints=dg.TableColumnConstraints(
+                        nullable=column.nullable,
+                        unique=column.unique,
+                        other=[rule.label for rule in column.rules],
+                    ),
+                )
+                for column in self.columns
+            ],
+            constraints=dg.TableConstraints(
+                other=[f"unique ({', '.join(self.unique)})"] * bool(self.unique)
+                + [rule.label for rule in self.row_rules]
+            ),
+        )
+
+    def csv_columns(self, exclude_prefix: str = "_") -> dict[str, str]:
+        """The columns a landed file holds, in order, with their types (lineage columns left out)."""
+        return {c.name: c.type for c in self.columns if not c.name.startswith(exclude_prefix)}
