@@ -1,4 +1,4 @@
-"""Data contracts: the pandera schemas hold on the real tables, every staging and mart output carries
+"""Data contracts: the table declarations hold on the real tables, every staging and mart output carries
 its Dagster type with the column schema, and data that breaks a contract fails the step with the
 column, rule and offending values while the stored table stays as it was."""
 
@@ -10,30 +10,28 @@ import pandas as pd
 import pandera.pandas as pa
 import pytest
 
+from pipeline.defs.marts import tables as marts
+from pipeline.defs.staging import tables as staging
 from pipeline.warehouse import contracts
+from pipeline.warehouse.tables import Column, Rule, Table, at_most, column, in_range, matches
 from pipeline.definitions import defs
 from pipeline.warehouse.io_manager import WarehouseQuery
 from pipeline.warehouse.connection import connect
 from pipeline_tests.conftest import make_resources, step_failure_message
 
 JANUARY = "2013-01-01"
-
-STAGING_TYPES = {
-    "flights": (contracts.StagingFlights, contracts.STAGING_FLIGHTS),
-    "weather": (contracts.StagingWeather, contracts.STAGING_WEATHER),
-    "airports": (contracts.StagingAirports, contracts.STAGING_AIRPORTS),
-    "airlines": (contracts.StagingAirlines, contracts.STAGING_AIRLINES),
-    "planes": (contracts.StagingPlanes, contracts.STAGING_PLANES),
-}
-MART_TYPES = {
-    "carrier_monthly_performance": (
-        contracts.MartsCarrierMonthlyPerformance,
-        contracts.MARTS_CARRIER_MONTHLY_PERFORMANCE,
-    ),
-    "route_performance": (contracts.MartsRoutePerformance, contracts.MARTS_ROUTE_PERFORMANCE),
-    "weather_impact": (contracts.MartsWeatherImpact, contracts.MARTS_WEATHER_IMPACT),
-    "fleet_performance": (contracts.MartsFleetPerformance, contracts.MARTS_FLEET_PERFORMANCE),
-    "weather_delay_model": (contracts.MartsWeatherDelayModel, contracts.MARTS_WEATHER_DELAY_MODEL),
+DECLARED = {
+    **{f"staging/{table.name}": table for table in (staging.FLIGHTS, staging.WEATHER, staging.AIRPORTS, staging.AIRLINES, staging.PLANES)},
+    **{
+        f"marts/{table.name}": table
+        for table in (
+            marts.CARRIER_MONTHLY_PERFORMANCE,
+            marts.ROUTE_PERFORMANCE,
+            marts.WEATHER_IMPACT,
+            marts.FLEET_PERFORMANCE,
+            marts.WEATHER_DELAY_MODEL,
+        )
+    },
 }
 
 
@@ -43,23 +41,21 @@ def _output_type(key: dg.AssetKey) -> dg.DagsterType:
     return assets_def.node_def.resolve_output_to_origin(output_name, None)[0].dagster_type
 
 
-@pytest.mark.parametrize(
-    ("layer", "table", "expected_type", "schema"),
-    [("staging", name, *pair) for name, pair in STAGING_TYPES.items()]
-    + [("marts", name, *pair) for name, pair in MART_TYPES.items()],
-    ids=[f"staging/{name}" for name in STAGING_TYPES] + [f"marts/{name}" for name in MART_TYPES],
-)
-def test_each_staging_and_mart_output_carries_its_contract_type(layer, table, expected_type, schema):
-    """The type the UI shows for the asset, with the contract's columns as its column schema."""
-    dagster_type = _output_type(dg.AssetKey([layer, table]))
-    assert dagster_type is expected_type
-    assert dagster_type.display_name == schema.name
+@pytest.mark.parametrize("asset", sorted(DECLARED))
+def test_each_staging_and_mart_output_carries_its_contract_type(asset):
+    """The type the UI shows for the asset, with the declared columns as its column schema."""
+    table = DECLARED[asset]
+    dagster_type = _output_type(table.asset_key)
+    expected = contracts.WarehouseTableType if table.schema == "staging" else contracts.DataFrameContractType
+    assert isinstance(dagster_type, expected)
+    assert dagster_type.display_name == table.contract_name
     shown = dagster_type.metadata["schema"].schema
-    assert [column.name for column in shown.columns] == list(schema.columns)
+    assert [column.name for column in shown.columns] == table.column_names
 
 
 def test_staging_type_shows_duckdb_column_types_and_rules():
-    columns = {column.name: column for column in contracts.StagingFlights.metadata["schema"].schema.columns}
+    flights_type = _output_type(staging.FLIGHTS.asset_key)
+    columns = {column.name: column for column in flights_type.metadata["schema"].schema.columns}
     assert columns["dep_delay_minutes"].type == "INTEGER"
     assert columns["sched_dep_at"].type == "TIMESTAMP WITH TIME ZONE"
     assert columns["origin"].constraints.other == ["isin(['EWR', 'JFK', 'LGA'])"]
@@ -67,63 +63,48 @@ def test_staging_type_shows_duckdb_column_types_and_rules():
     assert columns["tailnum"].constraints.nullable is True
 
 
-@pytest.mark.parametrize("table", sorted(STAGING_TYPES))
-def test_staging_contracts_hold_on_the_real_tables(warehouse_conn, table):
-    assert STAGING_TYPES[table][0].contract.violations(warehouse_conn, f"staging.{table}") == []
+@pytest.mark.parametrize("asset", [name for name in sorted(DECLARED) if name.startswith("staging/")])
+def test_staging_contracts_hold_on_the_real_tables(warehouse_conn, asset):
+    table = DECLARED[asset]
+    assert contracts.CompiledContract.compile(table).violations(warehouse_conn, table.qualified_name) == []
 
 
-@pytest.mark.parametrize("table", sorted(MART_TYPES))
-def test_mart_contracts_hold_on_the_real_tables(warehouse_conn, table):
-    frame = warehouse_conn.execute(f"select * from marts.{table}").fetchdf()
-    result = MART_TYPES[table][0].type_check(None, frame)
+@pytest.mark.parametrize("asset", [name for name in sorted(DECLARED) if name.startswith("marts/")])
+def test_mart_contracts_hold_on_the_real_tables(warehouse_conn, asset):
+    table = DECLARED[asset]
+    frame = warehouse_conn.execute(f"select * from {table.qualified_name}").fetchdf()
+    result = contracts.DataFrameContractType(table).type_check(None, frame)
     assert result.success, result.description
 
 
-@pytest.mark.parametrize(
-    ("dtype", "duckdb_type"),
-    [
-        ("int8", "TINYINT"),
-        ("Int16", "SMALLINT"),
-        ("int32", "INTEGER"),
-        ("Int64", "BIGINT"),
-        ("float64", "DOUBLE"),
-        ("str", "VARCHAR"),
-        ("bool", "BOOLEAN"),
-        (pa.Date, "DATE"),
-        ("datetime64[ns]", "TIMESTAMP"),
-        (pd.DatetimeTZDtype("ns", "UTC"), "TIMESTAMP WITH TIME ZONE"),
-    ],
-)
-def test_pandera_dtypes_map_to_duckdb_types(dtype, duckdb_type):
-    assert contracts.duckdb_type(pa.Column(dtype).dtype) == duckdb_type
-
-
 def test_a_rule_without_a_duckdb_translation_is_refused_at_definition():
-    custom = pa.DataFrameSchema(name="Custom", columns={"x": pa.Column("int64", pa.Check(lambda s: s > 0))})
-    with pytest.raises(contracts.UncompilableContract, match="column x has no DuckDB translation"):
+    custom = Table("staging", "custom", "A table.", (Column("x", "BIGINT", "x.", (Rule("is_prime", ()),)),))
+    with pytest.raises(ValueError, match="rule is_prime has no DuckDB translation"):
         contracts.WarehouseTableType(custom)
 
 
 def test_compiled_rules_agree_with_pandera_on_the_same_rows():
-    """The SQL contract and pandera judge the same frame alike: same columns, rules and counts."""
-    schema = pa.DataFrameSchema(
-        name="Sample",
-        columns={
-            "code": pa.Column("str", pa.Check.str_matches(r"^[A-Z]{2}$"), unique=True),
-            "month": pa.Column("int64", pa.Check.in_range(1, 12)),
-            "share": pa.Column("float64", pa.Check.less_than_or_equal_to(1), nullable=True),
-        },
+    """The SQL contract and the derived pandera schema judge the same frame alike."""
+    table = Table(
+        "marts",
+        "sample",
+        "A sample.",
+        (
+            column("code", "VARCHAR", "A code.", matches(r"^[A-Z]{2}$"), unique=True),
+            column("month", "BIGINT", "A month.", in_range(1, 12)),
+            column("share", "DOUBLE", "A share.", at_most(1), nullable=True),
+        ),
     )
     frame = pd.DataFrame(
         {"code": ["AA", "AA", "b1", "UA"], "month": [1, 13, 0, 12], "share": [0.5, None, 1.5, 1.0]}
     )
     with pytest.raises(pa.errors.SchemaErrors) as pandera_error:
-        schema.validate(frame, lazy=True)
+        contracts.pandera_schema(table).validate(frame, lazy=True)
     pandera_failures = pandera_error.value.failure_cases.groupby("column")["failure_case"].count().to_dict()
 
     with duckdb.connect() as conn:
         conn.register("frame", frame)
-        violations = contracts.CompiledContract.compile(schema).violations(conn, "frame")
+        violations = contracts.CompiledContract.compile(table).violations(conn, "frame")
     sql_failures: dict[str, int] = {}
     for violation in violations:
         sql_failures[violation.column] = sql_failures.get(violation.column, 0) + violation.failing_rows
@@ -132,6 +113,19 @@ def test_compiled_rules_agree_with_pandera_on_the_same_rows():
     assert "column month: in_range(1, 12) fails for 2 row(s), e.g. 0, 13" in messages
     assert "column code: str_matches('^[A-Z]{2}$') fails for 1 row(s), e.g. 'b1'" in messages
     assert "column code: unique (code) fails for 2 row(s), e.g. ('AA')" in messages
+
+
+def test_declared_columns_and_types_equal_the_stored_tables(warehouse_conn):
+    """What the UI shows before a materialization is what DuckDB stores after it."""
+    from pipeline.defs.raw.tables import RAW_TABLES
+
+    for table in [*RAW_TABLES.values(), *DECLARED.values()]:
+        stored = warehouse_conn.execute(
+            "select column_name, data_type from information_schema.columns "
+            "where table_schema = ? and table_name = ? order by ordinal_position",
+            [table.schema, table.name],
+        ).fetchall()
+        assert stored == [(column.name, column.type) for column in table.columns], table.qualified_name
 
 
 def _table_fingerprint(database, table: str, where: str = "true") -> tuple:
@@ -183,7 +177,7 @@ def test_missing_column_fails_the_contract_and_keeps_the_table(tmp_path, landing
     database = tmp_path / "warehouse.duckdb"
     stored = _table_fingerprint(database, "staging.airlines")
 
-    @dg.asset(key=["staging", "airlines"], deps=[["raw", "airlines"]], dagster_type=contracts.StagingAirlines)
+    @dg.asset(key=["staging", "airlines"], deps=[["raw", "airlines"]], dagster_type=contracts.WarehouseTableType(staging.AIRLINES))
     def airlines_without_names() -> WarehouseQuery:
         return WarehouseQuery("select upper(carrier) as carrier from raw.airlines")
 

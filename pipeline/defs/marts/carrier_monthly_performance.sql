@@ -6,15 +6,15 @@ select
     airlines.carrier_name,
     date_trunc('month', flights.flight_date)::date as month,
     count(*) as flights,
-    count(*) filter (where is_cancelled) as cancelled_flights,
-    count(*) filter (where is_cancelled) / count(*) as cancellation_rate,
-    avg(dep_delay_minutes) as mean_dep_delay_minutes,
-    quantile_cont(dep_delay_minutes, 0.9) as p90_dep_delay_minutes,
-    avg(arr_delay_minutes) as mean_arr_delay_minutes,
-    quantile_cont(arr_delay_minutes, 0.9) as p90_arr_delay_minutes,
-    count(*) filter (where arr_delay_minutes <= 15)
-        / nullif(count(*) filter (where not is_cancelled), 0) as on_time_share
+    count(*) filter (where flights.is_cancelled) as cancelled_flights,
+    count(*) filter (where flights.is_cancelled) / count(*) as cancellation_rate,
+    avg(flights.dep_delay_minutes) as mean_dep_delay_minutes,
+    quantile_cont(flights.dep_delay_minutes, 0.9) as p90_dep_delay_minutes,
+    avg(flights.arr_delay_minutes) as mean_arr_delay_minutes,
+    quantile_cont(flights.arr_delay_minutes, 0.9) as p90_arr_delay_minutes,
+    count(*) filter (where flights.arr_delay_minutes <= 15)
+    / nullif(count(*) filter (where not flights.is_cancelled), 0) as on_time_share
 from staging.flights as flights
 left join staging.airlines as airlines using (carrier)
 group by all
-order by carrier, month
+order by flights.carrier, month

@@ -12,13 +12,14 @@ with observations as (
         weather.visibility_miles as visibility,
         weather.wind_speed_mph as wind
     from staging.flights as flights
-    join staging.weather as weather
-        on weather.origin = flights.origin and weather.observed_at = flights.sched_dep_hour
-    where flights.dep_delay_minutes is not null
-      and weather.precipitation_in is not null
-      and weather.visibility_miles is not null
-      and weather.wind_speed_mph is not null
-      and weather.wind_speed_mph <= $max_plausible_wind_mph
+    inner join staging.weather as weather
+        on flights.origin = weather.origin and flights.sched_dep_hour = weather.observed_at
+    where
+        flights.dep_delay_minutes is not null
+        and weather.precipitation_in is not null
+        and weather.visibility_miles is not null
+        and weather.wind_speed_mph is not null
+        and weather.wind_speed_mph <= $max_plausible_wind_mph
 )
 
 select

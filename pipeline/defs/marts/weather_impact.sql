@@ -11,7 +11,7 @@ with flights_with_weather as (
         weather.origin is not null as observed
     from staging.flights as flights
     left join staging.weather as weather
-        on weather.origin = flights.origin and weather.observed_at = flights.sched_dep_hour
+        on flights.origin = weather.origin and flights.sched_dep_hour = weather.observed_at
 ),
 
 binned as (
@@ -41,11 +41,26 @@ binned as (
 ),
 
 unpivoted as (
-    select 'precipitation' as factor, precipitation_bin as bin, dep_delay_minutes, is_cancelled from binned
+    select
+        'precipitation' as factor,
+        precipitation_bin as bin,
+        dep_delay_minutes,
+        is_cancelled
+    from binned
     union all
-    select 'visibility', visibility_bin, dep_delay_minutes, is_cancelled from binned
+    select
+        'visibility' as factor,
+        visibility_bin as bin,
+        dep_delay_minutes,
+        is_cancelled
+    from binned
     union all
-    select 'wind', wind_bin, dep_delay_minutes, is_cancelled from binned
+    select
+        'wind' as factor,
+        wind_bin as bin,
+        dep_delay_minutes,
+        is_cancelled
+    from binned
 )
 
 select
@@ -56,7 +71,7 @@ select
     avg(dep_delay_minutes) as mean_dep_delay_minutes,
     quantile_cont(dep_delay_minutes, 0.9) as p90_dep_delay_minutes,
     count(*) filter (where dep_delay_minutes > 15)
-        / nullif(count(*) filter (where not is_cancelled), 0) as delayed_share
+    / nullif(count(*) filter (where not is_cancelled), 0) as delayed_share
 from unpivoted
 group by all
 order by factor, bin

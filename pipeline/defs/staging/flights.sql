@@ -5,31 +5,35 @@
 -- arrival earlier than the departure is on the next day.
 with source as (
     select * from raw.flights
-    where make_date(year, month, day) >= $window_start
-      and make_date(year, month, day) < $window_end
+    where
+        make_date(year, month, day) >= $window_start
+        and make_date(year, month, day) < $window_end
 ),
 
 time_zones as (
-    select faa, time_zone from staging.airports
+    select
+        faa,
+        time_zone
+    from staging.airports
 ),
 
 localized as (
     select
         source.*,
-        make_date(year, month, day) as flight_date,
+        make_date(source.year, source.month, source.day) as flight_date,
         timezone(
             origin_zone.time_zone,
-            make_date(year, month, day)::timestamp
-                + to_minutes((sched_dep_time // 100) * 60 + sched_dep_time % 100)
+            make_date(source.year, source.month, source.day)::timestamp
+            + to_minutes((source.sched_dep_time // 100) * 60 + source.sched_dep_time % 100)
         ) as sched_dep_at,
         timezone(
             dest_zone.time_zone,
-            make_date(year, month, day)::timestamp
-                + to_minutes((sched_arr_time // 100) * 60 + sched_arr_time % 100)
+            make_date(source.year, source.month, source.day)::timestamp
+            + to_minutes((source.sched_arr_time // 100) * 60 + source.sched_arr_time % 100)
         ) as sched_arr_same_day
     from source
-    left join time_zones as origin_zone on origin_zone.faa = source.origin
-    left join time_zones as dest_zone on dest_zone.faa = source.dest
+    left join time_zones as origin_zone on source.origin = origin_zone.faa
+    left join time_zones as dest_zone on source.dest = dest_zone.faa
 ),
 
 scheduled as (
@@ -56,13 +60,13 @@ select
     sched_dep_at + to_minutes(dep_delay) as dep_at,
     sched_arr_at,
     sched_arr_at + to_minutes(arr_delay) as arr_at,
-    cast(dep_delay as integer) as dep_delay_minutes,
-    cast(arr_delay as integer) as arr_delay_minutes,
-    cast(air_time as integer) as air_time_minutes,
-    cast(distance as integer) as distance_miles,
+    dep_delay::integer as dep_delay_minutes,
+    arr_delay::integer as arr_delay_minutes,
+    air_time::integer as air_time_minutes,
+    distance::integer as distance_miles,
     dep_time is null as is_cancelled,
     dep_time is not null and arr_delay is null as is_diverted,
-    cast(time_hour as timestamptz) as sched_dep_hour,
+    time_hour::timestamptz as sched_dep_hour,
     _source_file,
     _loaded_at
 from scheduled

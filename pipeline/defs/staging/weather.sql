@@ -17,5 +17,6 @@ select
     _source_file,
     _loaded_at
 from raw.weather
-where make_date(year, month, day) >= $window_start
-  and make_date(year, month, day) < $window_end
+where
+    make_date(year, month, day) >= $window_start
+    and make_date(year, month, day) < $window_end
