@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Fresh machine → everything materialized on the embedded default → the UI.
-#   bash deploy/quickstart.sh            set up, materialize all assets, start `dagster dev`
+#   bash deploy/quickstart.sh            set up, materialize all assets, start `dg dev`
 #   bash deploy/quickstart.sh --no-ui    the same without starting the UI
 # Instance: SQLite under .dagster_home/ (git-ignored), configured by ./dagster.yaml.
 # Warehouse: data/warehouse.duckdb. Both locations can be moved with DAGSTER_HOME / WAREHOUSE_PATH.
@@ -10,7 +10,7 @@ cd "$(dirname "$0")/.."
 if [ ! -x .venv/bin/python ]; then
   python3 -m venv .venv
 fi
-.venv/bin/pip install --quiet --disable-pip-version-check -e .
+.venv/bin/pip install --quiet --disable-pip-version-check -e '.[dev]'
 
 landing_dir="${LANDING_DIR:-data/landing}"
 if [ -z "$(ls -A "$landing_dir" 2>/dev/null)" ]; then
@@ -25,11 +25,11 @@ if [ ! -e "$DAGSTER_HOME/dagster.yaml" ]; then
 fi
 
 echo "Materializing every asset for all twelve months (job full_refresh)"
-.venv/bin/dagster job execute -m pipeline.definitions -j full_refresh
+.venv/bin/dg launch --job full_refresh
 echo "Chart: ${REPORT_DIR:-data/reports}/carrier_on_time.png  Warehouse: ${WAREHOUSE_PATH:-data/warehouse.duckdb}"
 
 if [ "${1:-}" = "--no-ui" ]; then
   exit 0
 fi
-echo "Starting dagster dev on http://127.0.0.1:3000 (Ctrl-C stops it)"
-exec .venv/bin/dagster dev -w workspace.yaml -h 127.0.0.1 -p 3000
+echo "Starting dg dev on http://127.0.0.1:3000 (Ctrl-C stops it)"
+exec .venv/bin/dg dev -w workspace.yaml --host 127.0.0.1 --port 3000

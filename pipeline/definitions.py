@@ -1,6 +1,11 @@
 """The code location: every asset, check, job, schedule, sensor and resource, assembled."""
 
+import os
+import warnings
+
 import dagster as dg
+
+from pipeline import constants
 
 from pipeline.automation.alerts import AlertNotifier, run_failure_alert
 from pipeline.automation.executor import in_process_by_default_executor
@@ -26,8 +31,34 @@ from pipeline.landing.resources import LandingZone
 from pipeline.warehouse.io_manager import WarehouseIOManager
 from pipeline.warehouse.resources import Warehouse
 
+
+def _with_code_references(assets: list) -> list:
+    """Each asset links to its Python definition (and its SQL file, set where it is defined).
+
+    With ``CODE_REFERENCES_GIT_URL`` set (e.g. https://github.com/org/repo, read when the code
+    location loads) the UI opens them on the git host, at ``CODE_REFERENCES_GIT_BRANCH`` (main).
+    """
+    with warnings.catch_warnings():
+        # Code references are beta in Dagster 1.13; linking assets to their code is worth it.
+        warnings.simplefilter("ignore", dg.BetaWarning)
+        assets = dg.with_source_code_references(assets)
+        git_url = os.environ.get("CODE_REFERENCES_GIT_URL")
+        if not git_url:
+            return assets
+        return dg.link_code_references_to_git(
+            assets,
+            git_url=git_url,
+            git_branch=os.environ.get("CODE_REFERENCES_GIT_BRANCH", "main"),
+            file_path_mapping=dg.AnchorBasedFilePathMapping(
+                local_file_anchor=constants.PROJECT_ROOT, file_anchor_path_in_repository=""
+            ),
+        )
+
+
 defs = dg.Definitions(
-    assets=dg.load_assets_from_modules([raw_assets, staging_assets, marts_assets, reports_assets]),
+    assets=_with_code_references(
+        dg.load_assets_from_modules([raw_assets, staging_assets, marts_assets, reports_assets])
+    ),
     asset_checks=[
         *raw_checks.asset_checks,
         *staging_checks.asset_checks,

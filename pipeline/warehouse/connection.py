@@ -13,6 +13,7 @@ import fcntl
 import os
 import threading
 import time
+import warnings
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
@@ -177,6 +178,22 @@ def table_exists(conn: duckdb.DuckDBPyConnection, schema: str, table: str) -> bo
     )
 
 
+def sql_path(layer: str, name: str) -> Path:
+    """``pipeline/defs/<layer>/<name>.sql`` (``name`` may be ``checks/<check>``)."""
+    return DEFS_DIR / layer / f"{name}.sql"
+
+
 def read_sql(layer: str, name: str) -> str:
-    """The SQL in ``pipeline/defs/<layer>/<name>.sql`` (``name`` may be ``checks/<check>``)."""
-    return (DEFS_DIR / layer / f"{name}.sql").read_text()
+    """The SQL in ``pipeline/defs/<layer>/<name>.sql``."""
+    return sql_path(layer, name).read_text()
+
+
+def sql_code_reference(layer: str, name: str) -> dict[str, Any]:
+    """Asset metadata linking the asset to the SQL file that builds it (shown in the UI)."""
+    import dagster as dg
+
+    with warnings.catch_warnings():
+        # Code references are beta in Dagster 1.13; linking assets to their SQL is worth it.
+        warnings.simplefilter("ignore", dg.BetaWarning)
+        reference = dg.LocalFileCodeReference(file_path=str(sql_path(layer, name)), label=f"{name}.sql")
+        return {"dagster/code_references": dg.CodeReferencesMetadataValue(code_references=[reference])}

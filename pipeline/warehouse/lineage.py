@@ -168,3 +168,4 @@ def _known_source_column(
             f"{table_name}.{source_column}, which is not a column of the tables given as sources"
         )
     return table_name, spelling[source_column.lower()]
+

@@ -16,7 +16,7 @@ from pipeline.automation.conditions import TRANSIENT_FAILURE_RETRY, refresh_with
 from pipeline.automation.maintenance import INTERMEDIATE_IO_MANAGER
 from pipeline.warehouse.resources import Warehouse
 from pipeline.warehouse.tables import Table
-from pipeline.warehouse.connection import read_sql
+from pipeline.warehouse.connection import read_sql, sql_code_reference
 from pipeline.warehouse.contracts import DataFrameContractType
 
 def _query(warehouse: Warehouse, name: str, params: dict | None = None) -> pd.DataFrame:
@@ -33,12 +33,15 @@ def _sql_mart(table: Table, deps: list[Table]) -> dg.AssetsDefinition:
         description=table.description,
         kinds={"duckdb", "pandas"},
         deps=[dep.asset_key for dep in deps],
-        metadata={"dagster/column_schema": table.column_schema()},
+        metadata={"dagster/column_schema": table.column_schema(), **sql_code_reference("marts", table.name)},
         dagster_type=DataFrameContractType(table),
         automation_condition=refresh_with_landed_months(),
         retry_policy=TRANSIENT_FAILURE_RETRY,
     )
-    def sql_mart(warehouse: Warehouse) -> pd.DataFrame:
+    def sql_mart(context: dg.AssetExecutionContext, warehouse: Warehouse) -> pd.DataFrame:
+        context.add_output_metadata(
+            {"dagster/column_lineage": table.column_lineage(read_sql("marts", table.name), deps)}
+        )
         return _query(warehouse, table.name)
 
     return sql_mart

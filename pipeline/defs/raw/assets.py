@@ -17,7 +17,7 @@ from pipeline.warehouse.io_manager import WarehouseQuery
 from pipeline.warehouse.tables import Table
 from pipeline.landing.names import dimension_file_name, monthly_file_name
 from pipeline.partitions import monthly_partitions
-from pipeline.warehouse.connection import read_sql
+from pipeline.warehouse.connection import read_sql, sql_code_reference
 from pipeline.landing.resources import LandingZone
 
 LOCAL_DATE_EXPR = "make_date(year, month, day)"
@@ -64,7 +64,7 @@ def _raw_asset(table: Table, *, monthly: bool) -> dg.AssetsDefinition:
         kinds={"duckdb", "csv"},
         partitions_def=monthly_partitions if monthly else None,
         backfill_policy=dg.BackfillPolicy.single_run() if monthly else None,
-        metadata={"dagster/column_schema": table.column_schema()}
+        metadata={"dagster/column_schema": table.column_schema(), **sql_code_reference("raw", "landed_file")}
         | ({"partition_expr": LOCAL_DATE_EXPR} if monthly else {}),
     )
     def raw_table(context: dg.AssetExecutionContext, landing_zone: LandingZone) -> WarehouseQuery:

@@ -13,7 +13,7 @@ from pipeline.automation.conditions import eager_every_partition
 from pipeline.defs.raw import tables as raw
 from pipeline.defs.staging import tables
 from pipeline.partitions import monthly_partitions
-from pipeline.warehouse.connection import read_sql
+from pipeline.warehouse.connection import read_sql, sql_code_reference
 from pipeline.warehouse.contracts import WarehouseTableType
 from pipeline.warehouse.io_manager import WarehouseQuery
 from pipeline.warehouse.tables import Table
@@ -35,7 +35,7 @@ def _staging_asset(
         deps=[dep.asset_key for dep in deps],
         partitions_def=monthly_partitions if partitioned else None,
         backfill_policy=dg.BackfillPolicy.single_run() if partitioned else None,
-        metadata={"dagster/column_schema": table.column_schema()}
+        metadata={"dagster/column_schema": table.column_schema(), **sql_code_reference("staging", table.name)}
         | ({"partition_expr": partition_expr} if partitioned else {}),
         dagster_type=WarehouseTableType(table),
         automation_condition=eager_every_partition(),
@@ -45,7 +45,9 @@ def _staging_asset(
         if partitioned:
             time_window = context.partition_time_window
             window = {"window_start": time_window.start.date(), "window_end": time_window.end.date()}
-        return WarehouseQuery(read_sql("staging", table.name), {**(params or {}), **window})
+        sql = read_sql("staging", table.name)
+        context.add_output_metadata({"dagster/column_lineage": table.column_lineage(sql, deps)})
+        return WarehouseQuery(sql, {**(params or {}), **window})
 
     return staging_table
 
