@@ -110,7 +110,10 @@ def fit_weather_delay_model(moments: pd.DataFrame) -> pd.DataFrame:
     key=tables.WEATHER_DELAY_MODEL.asset_key,
     group_name="marts",
     description=tables.WEATHER_DELAY_MODEL.description,
-    metadata={"dagster/column_schema": tables.WEATHER_DELAY_MODEL.column_schema()},
+    metadata={
+        "dagster/column_schema": tables.WEATHER_DELAY_MODEL.column_schema(),
+        **sql_code_reference("marts", "weather_delay_moments"),
+    },
     kinds={"duckdb", "numpy"},
     ins={
         "flights": dg.AssetIn(key=staging.FLIGHTS.asset_key, dagster_type=dg.Nothing),
