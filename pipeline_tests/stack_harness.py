@@ -1,16 +1,15 @@
 """Harness for the tests that run the production topology (test_deploy.py, test_browser.py).
 
-``running_stack`` creates a fresh PostgreSQL database, runs ``python deploy/stack.py up`` on free
+``running_stack`` creates a fresh PostgreSQL database, runs ``python -m deploy.stack up`` on free
 ports with every folder and file of the code location under a temporary directory, and yields a
 ``StackHandle`` that talks GraphQL to the webserver. On exit it runs ``down``, then checks that no
-process of the stack is alive and nothing listens on its ports, and drops the database.
+process of the stack is alive and nothing listens on its ports, and drops the database. Processes
+are found and probed with ``deploy.processes``, the harness the stack itself uses.
 """
 
 from __future__ import annotations
 
-import os
 import secrets
-import socket
 import subprocess
 import sys
 import time
@@ -23,10 +22,12 @@ from pathlib import Path
 import psycopg2
 from psycopg2 import sql
 
+from deploy import processes
 from deploy import stack as stack_module
 from pipeline import constants
+from pipeline_tests.processes import server_environment
 
-STACK_SCRIPT = stack_module.DEPLOY_DIR / "stack.py"
+STACK_MODULE = "deploy.stack"
 PG = {"host": "127.0.0.1", "port": 5432, "user": "postgres", "password": ""}
 REPOSITORY_SELECTOR = {"repositoryLocationName": "flights", "repositoryName": "__repository__"}
 TERMINAL_RUN_STATUSES = {"SUCCESS", "FAILURE", "CANCELED"}
@@ -80,12 +81,6 @@ mutation Stop($id: String!) {
 """
 
 
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 def _admin_connection():
     conn = psycopg2.connect(dbname="postgres", **PG)
     conn.autocommit = True
@@ -94,19 +89,6 @@ def _admin_connection():
 
 def pg_connect(database: str):
     return psycopg2.connect(dbname=database, **PG)
-
-
-def code_location_environment(root: Path) -> dict[str, str]:
-    """Every folder and file setting of pipeline/constants.py pointed under ``root``."""
-    environment = {}
-    for name, value in vars(constants).items():
-        if name.endswith("_ENV") and value.endswith("_DIR"):
-            environment[value] = str(root / value.removesuffix("_DIR").lower())
-        elif name.endswith("_ENV") and value.endswith("_PATH"):
-            default = getattr(constants, f"DEFAULT_{value}", None)
-            file_name = default.name if default is not None else value.lower()
-            environment[value] = str(root / value.removesuffix("_PATH").lower() / file_name)
-    return environment
 
 
 @dataclass
@@ -118,15 +100,19 @@ class StackHandle:
     env: dict[str, str]
 
     def cli(self, *args: str, timeout: float = 300) -> subprocess.CompletedProcess:
-        """``python deploy/stack.py <args> --home <home>``, as a user would run it."""
+        """``python -m deploy.stack <args> --home <home>``, as a user would run it."""
         result = subprocess.run(
-            [sys.executable, str(STACK_SCRIPT), *args, "--home", str(self.stack.settings.home)],
+            [sys.executable, "-m", STACK_MODULE, *args, "--home", str(self.stack.settings.home)],
+            check=False,
+            cwd=stack_module.PROJECT_ROOT,
             env=self.env,
             capture_output=True,
             text=True,
             timeout=timeout,
         )
-        assert result.returncode == 0, f"stack.py {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}"
+        assert result.returncode == 0, (
+            f"{STACK_MODULE} {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}"
+        )
         return result
 
     def graphql(self, query: str, variables: Mapping | None = None) -> dict:
@@ -208,26 +194,23 @@ class StackHandle:
 @contextmanager
 def running_stack(root: Path) -> Iterator[StackHandle]:
     database = f"flights_test_{secrets.token_hex(4)}"
-    data = root / "data"
-    location_env = code_location_environment(data)
-    Path(location_env[constants.LANDING_DIR_ENV]).mkdir(parents=True)
     env = {
-        **{k: v for k, v in os.environ.items() if k != constants.ALERT_WEBHOOK_URL_ENV},
-        **location_env,
+        **server_environment(root / "data"),
         "DAGSTER_PG_HOST": PG["host"],
         "DAGSTER_PG_PORT": str(PG["port"]),
         "DAGSTER_PG_USER": PG["user"],
         "DAGSTER_PG_PASSWORD": PG["password"],
         "DAGSTER_PG_DB": database,
     }
+    Path(env[constants.LANDING_DIR_ENV]).mkdir(parents=True)
     settings = stack_module.Settings(
-        home=root / "dagster_home", grpc_port=free_port(), webserver_port=free_port()
+        home=root / "dagster_home", grpc_port=processes.free_port(), webserver_port=processes.free_port()
     )
     handle = StackHandle(
         stack=stack_module.Stack(settings, env),
         database=database,
-        landing_dir=Path(location_env[constants.LANDING_DIR_ENV]),
-        warehouse_path=Path(location_env[constants.WAREHOUSE_PATH_ENV]),
+        landing_dir=Path(env[constants.LANDING_DIR_ENV]),
+        warehouse_path=Path(env[constants.WAREHOUSE_PATH_ENV]),
         env=env,
     )
     admin = _admin_connection()
@@ -242,14 +225,14 @@ def running_stack(root: Path) -> Iterator[StackHandle]:
         try:
             yield handle
         finally:
-            processes = set().union(*(handle.stack.family(c) for c in stack_module.COMPONENTS))
-            assert processes, "the stack has no live process to stop"
+            family = set().union(*(handle.stack.family(c) for c in stack_module.COMPONENTS))
+            assert family, "the stack has no live process to stop"
             handle.cli("down")
-            survivors = [pid for pid in processes if stack_module.is_alive(pid)]
+            survivors = [process.pid for process in family if processes.is_alive(process)]
             listening = [
                 port
                 for port in (settings.grpc_port, settings.webserver_port)
-                if stack_module.is_listening(settings.host, port)
+                if processes.is_listening(settings.host, port)
             ]
             assert not survivors, f"processes left running after down: {survivors}"
             assert not listening, f"ports still listening after down: {listening}"

@@ -2,7 +2,7 @@
 
 Headless Chromium (Debian's ``chromium`` package, driven by Playwright with its executable at
 /usr/bin/chromium; Playwright's own browser download is never used) opens the webserver of a stack
-started by deploy/stack.py, after the whole pipeline has been materialized for 2013 through
+started by ``python -m deploy.stack``, after the whole pipeline has been materialized for 2013 through
 GraphQL. Screenshots are saved under pipeline_tests/artifacts/ for a person (or CI) to look at.
 """
 
@@ -43,9 +43,10 @@ CHROMIUM_ARGS = [
 ]
 
 sync_playwright = pytest.importorskip("playwright.sync_api").sync_playwright
-pytestmark = pytest.mark.skipif(
-    not CHROMIUM.exists(), reason="needs Debian's chromium: apt-get install -y chromium"
-)
+pytestmark = [
+    pytest.mark.integration,
+    pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium: apt-get install -y chromium"),
+]
 
 SENSORS = """
 query Sensors($selector: RepositorySelector!) {
@@ -61,7 +62,9 @@ def materialized_stack(tmp_path_factory):
     with running_stack(tmp_path_factory.mktemp("browser")) as handle:
         # The run below loads the landing folder itself; sensors acting on the same files would
         # only queue duplicate work.
-        for sensor in handle.graphql(SENSORS, {"selector": REPOSITORY_SELECTOR})["repositoryOrError"]["sensors"]:
+        for sensor in handle.graphql(SENSORS, {"selector": REPOSITORY_SELECTOR})["repositoryOrError"][
+            "sensors"
+        ]:
             if sensor["sensorType"] != "RUN_STATUS" and sensor["sensorState"]["status"] == "RUNNING":
                 handle.stop_sensor(sensor["name"])
         landing_seed.seed(handle.landing_dir)
@@ -132,7 +135,9 @@ def test_asset_lineage_shows_every_asset_of_every_layer(materialized_stack, page
     graph.get_by_text("carrier_on_time", exact=True).wait_for(timeout=60_000)
     deadline = time.monotonic() + 60
     while not {tuple(key.path) for key in keys} <= with_status:
-        assert time.monotonic() < deadline, f"not shown as materialized: {with_status ^ set(map(tuple, (k.path for k in keys)))}"
+        assert time.monotonic() < deadline, (
+            f"not shown as materialized: {with_status ^ set(map(tuple, (k.path for k in keys)))}"
+        )
         page.wait_for_timeout(200)
     page.wait_for_timeout(500)  # let the last answer paint
 
@@ -168,10 +173,14 @@ def test_report_page_shows_the_chart(materialized_stack, page):
     page.screenshot(path=ARTIFACTS / "report_chart_dialog.png")
     page.keyboard.press("Escape")
     flights_files = str(materialized_stack.landing_dir / "flights_*.csv")
-    carriers, months = duckdb.connect().execute(
-        "select count(distinct carrier), count(distinct month) from read_csv(?, header = true)",
-        [flights_files],
-    ).fetchone()
+    carriers, months = (
+        duckdb.connect()
+        .execute(
+            "select count(distinct carrier), count(distinct month) from read_csv(?, header = true)",
+            [flights_files],
+        )
+        .fetchone()
+    )
     for label, value in (("carriers", carriers), ("months", months)):
         row = page.locator("tr").filter(has=page.get_by_text(label, exact=True))
         assert row.locator("td").last.inner_text().strip() == str(value)

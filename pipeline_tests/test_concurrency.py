@@ -4,13 +4,12 @@ Twelve real runs — one process each, on one persistent DagsterInstance, starte
 moment — load and stage one month apiece into the same DuckDB file; one of them uses the
 multiprocess executor, so steps of one run also contend with each other. DuckDB admits a single
 writing process per file: the warehouse lock (``pipeline.warehouse``) must queue them all, with no
-DuckDB lock error, no lost or doubled month, and every row count equal to the landed files'.
+DuckDB lock error, no lost or doubled month, and every row count equal to the landed files'. The
+runs start and stop through deploy.processes (pipeline_tests/processes.py), each in its own session.
 """
 
 from __future__ import annotations
 
-import os
-import signal
 import subprocess
 import sys
 import time
@@ -20,9 +19,11 @@ import dagster as dg
 import duckdb
 import pytest
 
+from deploy import processes
 from pipeline import constants
 from pipeline.definitions import defs
 from pipeline_tests.conftest import make_resources
+from pipeline_tests.processes import dagster_home, server_environment
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 MONTHS = [f"2013-{month:02d}-01" for month in range(1, 13)]
@@ -30,6 +31,7 @@ MULTIPROCESS_MONTHS = {"2013-06-01"}
 JOB_NAME = "months_concurrently"
 RUN_TIMEOUT_SECONDS = 600
 LOCK_ERROR_MARKERS = ("could not set lock", "conflicting lock", "warehouselocktimeout")
+STOP_GRACE_SECONDS = 15
 
 CHILD = """
 import sys, time
@@ -68,31 +70,6 @@ def monthly_job() -> dg.JobDefinition:
         selection=dg.AssetSelection.assets(*_partitioned_asset_keys()) - dg.AssetSelection.all_asset_checks(),
     )
     return dg.Definitions.merge(defs, dg.Definitions(jobs=[job])).resolve_job_def(JOB_NAME)
-
-
-def _environment(root: Path, landing_dir: Path, dagster_home: Path) -> dict[str, str]:
-    return {
-        **os.environ,
-        "PYTHONPATH": str(REPO_ROOT),
-        "DAGSTER_HOME": str(dagster_home),
-        constants.WAREHOUSE_PATH_ENV: str(root / "warehouse.duckdb"),
-        constants.LANDING_DIR_ENV: str(landing_dir),
-        constants.QUARANTINE_DIR_ENV: str(root / "quarantine"),
-        constants.ARCHIVE_DIR_ENV: str(root / "archive"),
-        constants.REPORT_DIR_ENV: str(root / "reports"),
-    }
-
-
-def _stop(process: subprocess.Popen) -> None:
-    """SIGTERM the child's group, a grace period, then SIGKILL."""
-    if process.poll() is not None:
-        return
-    os.killpg(process.pid, signal.SIGTERM)
-    try:
-        process.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait(timeout=15)
 
 
 def _landed_rows_by_month(landing_dir: Path, table: str) -> dict[int, int]:
@@ -135,18 +112,20 @@ def dimensions_built(tmp_path, landing_dir):
 
 
 def test_twelve_concurrent_month_runs_land_every_month_exactly_once(dimensions_built, landing_dir, tmp_path):
-    dagster_home = tmp_path / "dagster_home"
-    dagster_home.mkdir()
-    (dagster_home / "dagster.yaml").write_bytes((REPO_ROOT / "dagster.yaml").read_bytes())
+    home = dagster_home(tmp_path / "dagster_home")
     # Create the instance's storage once, as a deployment does before any run is launched.
-    with dg.DagsterInstance.from_config(str(dagster_home)) as instance:
+    with dg.DagsterInstance.from_config(str(home)) as instance:
         instance.get_runs(limit=1)
     barrier = tmp_path / "barrier"
     barrier.mkdir()
-    env = _environment(tmp_path, landing_dir, dagster_home)
+    # PYTHONPATH: the runs import this module (monthly_job) by name.
+    env = {
+        **server_environment(tmp_path, dagster_home=home, **{constants.LANDING_DIR_ENV: landing_dir}),
+        "PYTHONPATH": str(REPO_ROOT),
+    }
 
     children = {
-        month: subprocess.Popen(
+        month: processes.start(
             [
                 sys.executable,
                 "-c",
@@ -160,7 +139,6 @@ def test_twelve_concurrent_month_runs_land_every_month_exactly_once(dimensions_b
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
-            start_new_session=True,
         )
         for month in MONTHS
     }
@@ -168,7 +146,9 @@ def test_twelve_concurrent_month_runs_land_every_month_exactly_once(dimensions_b
     try:
         deadline = time.monotonic() + RUN_TIMEOUT_SECONDS
         while len(list(barrier.glob("ready-*"))) < len(MONTHS):
-            failed = {month: child.returncode for month, child in children.items() if child.poll() is not None}
+            failed = {
+                month: child.returncode for month, child in children.items() if child.poll() is not None
+            }
             assert not failed, f"runs exited before starting: {failed}"
             assert time.monotonic() < deadline, "the runs never got ready"
             time.sleep(0.05)
@@ -176,14 +156,13 @@ def test_twelve_concurrent_month_runs_land_every_month_exactly_once(dimensions_b
         for month, child in children.items():
             outputs[month] = child.communicate(timeout=max(deadline - time.monotonic(), 1))
     finally:
-        for child in children.values():
-            _stop(child)
+        processes.stop(*children.values(), grace=STOP_GRACE_SECONDS)
 
-    for month, (stdout, stderr) in outputs.items():
+    for month, (_stdout, stderr) in outputs.items():
         assert children[month].returncode == 0, f"run for {month} failed:\n{stderr[-3000:]}"
         assert not any(marker in stderr.lower() for marker in LOCK_ERROR_MARKERS), stderr[-3000:]
 
-    with dg.DagsterInstance.from_config(str(dagster_home)) as instance:
+    with dg.DagsterInstance.from_config(str(home)) as instance:
         records = instance.get_run_records(dg.RunsFilter(job_name=JOB_NAME))
         assert len(records) == len(MONTHS)
         assert {record.dagster_run.status for record in records} == {dg.DagsterRunStatus.SUCCESS}
@@ -214,7 +193,9 @@ def test_twelve_concurrent_month_runs_land_every_month_exactly_once(dimensions_b
         )
         raw_weather = dict(conn.execute("select month, count(*) from raw.weather group by month").fetchall())
         staged_weather = dict(
-            conn.execute("select month(observation_date), count(*) from staging.weather group by 1").fetchall()
+            conn.execute(
+                "select month(observation_date), count(*) from staging.weather group by 1"
+            ).fetchall()
         )
     # One load per month: each month's rows come from one file in one load, and there are as many
     # as the file holds — none lost, none doubled.

@@ -1,29 +1,31 @@
 """The real daemon: a dropped monthly file becomes exactly one successful run for its month.
 
 ``dagster-daemon run`` and the code location's gRPC server run as separate process sessions with a
-temporary DAGSTER_HOME (the project's dagster.yaml) and every data path under tmp_path. The landing
+temporary DAGSTER_HOME (the project's dagster.yaml) and every data path under tmp_path, started and
+stopped with deploy.processes (pipeline_tests/processes.py). The landing
 folder starts with the dimension files only; the sensor loads them, then one month's flights file
 is dropped, and dropped again. The asset daemon is switched off in this instance so that every
 run counted here is the landing sensor's (automation is tested in test_automation.py).
 """
 
-import os
 import shutil
-import signal
-import socket
-import subprocess
-import sys
 import time
-from collections import defaultdict
 from pathlib import Path
 
 import dagster as dg
 import pytest
 import yaml
 
-from pipeline.constants import PROJECT_ROOT
+from deploy import processes
 from pipeline.automation.sensors import LANDING_SENSOR_INTERVAL_SECONDS
 from pipeline.warehouse.connection import connect
+from pipeline_tests.processes import (
+    dagster_home,
+    server_environment,
+    start_code_server,
+    start_daemon,
+    wait_for_port,
+)
 
 MARCH = "2013-03-01"
 MARCH_FILE = "flights_2013-03.csv"
@@ -31,69 +33,9 @@ DIMENSION_FILES = ("airlines.csv", "airports.csv", "planes.csv")
 FINISHED = {dg.DagsterRunStatus.SUCCESS, dg.DagsterRunStatus.FAILURE, dg.DagsterRunStatus.CANCELED}
 STARTUP_TIMEOUT_SECONDS = 240
 FILE_TO_RUN_TIMEOUT_SECONDS = 180
-BIN = Path(sys.executable).parent
+STOP_GRACE_SECONDS = 20
 
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def _listening(port: int) -> bool:
-    try:
-        socket.create_connection(("127.0.0.1", port), timeout=1).close()
-        return True
-    except OSError:
-        return False
-
-
-def _alive(pid: int) -> bool:
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except OSError:
-        return False
-    return state != "Z"
-
-
-def _descendants(roots: set[int]) -> set[int]:
-    children: dict[int, list[int]] = defaultdict(list)
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            children[int(stat.read_text().rsplit(")", 1)[1].split()[1])].append(int(stat.parent.name))
-        except (OSError, IndexError, ValueError):
-            continue
-    found, pending = set(), list(roots)
-    while pending:
-        for child in children[pending.pop()]:
-            if child not in found:
-                found.add(child)
-                pending.append(child)
-    return found
-
-
-def _stop(processes: list[subprocess.Popen], port: int) -> None:
-    """SIGTERM each session, a grace period, then SIGKILL; nothing of ours may survive or listen."""
-    started = {process.pid for process in processes}
-    ours = started | _descendants(started)
-    for process in processes:
-        try:
-            os.killpg(process.pid, signal.SIGTERM)
-        except ProcessLookupError:
-            pass
-    deadline = time.monotonic() + 20
-    for process in processes:
-        try:
-            process.wait(timeout=max(deadline - time.monotonic(), 0.1))
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait(timeout=10)
-    for pid in ours - started:  # a run worker that left our sessions
-        if _alive(pid):
-            os.kill(pid, signal.SIGKILL)
-    time.sleep(0.5)
-    assert not [pid for pid in ours if _alive(pid)], "a process of the test stack survived"
-    assert not _listening(port), f"something still listens on 127.0.0.1:{port}"
+pytestmark = pytest.mark.integration
 
 
 def _deliver(source: Path, landing_dir: Path) -> None:
@@ -105,58 +47,30 @@ def _deliver(source: Path, landing_dir: Path) -> None:
 
 @pytest.fixture
 def stack(tmp_path, seeded_landing):
-    home = tmp_path / "dagster_home"
-    home.mkdir()
-    instance_config = yaml.safe_load((PROJECT_ROOT / "dagster.yaml").read_text())
-    instance_config["auto_materialize"] = {"enabled": False, "use_sensors": False}
-    (home / "dagster.yaml").write_text(yaml.safe_dump(instance_config))
+    home = dagster_home(tmp_path / "dagster_home", auto_materialize={"enabled": False, "use_sensors": False})
     landing_dir = tmp_path / "landing"
     landing_dir.mkdir()
     for name in DIMENSION_FILES:
         _deliver(seeded_landing / name, landing_dir)
-    port = _free_port()
+    port = processes.free_port()
     workspace = tmp_path / "workspace.yaml"
     workspace.write_text(
         yaml.safe_dump(
             {"load_from": [{"grpc_server": {"host": "127.0.0.1", "port": port, "location_name": "flights"}}]}
         )
     )
-    env = {
-        **{key: value for key, value in os.environ.items() if key != "ALERT_WEBHOOK_URL"},
-        "DAGSTER_HOME": str(home),
-        "WAREHOUSE_PATH": str(tmp_path / "warehouse.duckdb"),
-        "LANDING_DIR": str(landing_dir),
-        "QUARANTINE_DIR": str(tmp_path / "quarantine"),
-        "ARCHIVE_DIR": str(tmp_path / "archive"),
-        "REPORT_DIR": str(tmp_path / "reports"),
-        "EXPORT_DIR": str(tmp_path / "exports"),
-        "BACKUP_DIR": str(tmp_path / "backups"),
-        "ALERT_LOG_PATH": str(tmp_path / "alerts.jsonl"),
-    }
-    processes: list[subprocess.Popen] = []
-
-    def start(name: str, *command: str) -> None:
-        log = open(tmp_path / f"{name}.log", "wb")
-        processes.append(
-            subprocess.Popen(
-                command, env=env, cwd=tmp_path, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
-            )
-        )
-        log.close()
-
+    env = server_environment(tmp_path, dagster_home=home)
+    started: list = []
     try:
-        start("code_server", str(BIN / "dagster"), "api", "grpc", "-m", "pipeline.definitions",
-              "--host", "127.0.0.1", "--port", str(port))
-        deadline = time.monotonic() + STARTUP_TIMEOUT_SECONDS
-        while not _listening(port):
-            assert processes[0].poll() is None, (tmp_path / "code_server.log").read_text()[-3000:]
-            assert time.monotonic() < deadline, "the code server did not start listening"
-            time.sleep(0.5)
-        start("daemon", str(BIN / "dagster-daemon"), "run", "-w", str(workspace))
+        code_server_log = tmp_path / "code_server.log"
+        started.append(start_code_server(env, port, log=code_server_log, cwd=tmp_path))
+        wait_for_port(started[0], port, code_server_log, STARTUP_TIMEOUT_SECONDS)
+        started.append(start_daemon(env, tmp_path / "daemon.log", "-w", str(workspace), cwd=tmp_path))
         with dg.DagsterInstance.from_config(str(home)) as instance:
-            yield {"instance": instance, "landing": landing_dir, "root": tmp_path, "processes": processes}
+            yield {"instance": instance, "landing": landing_dir, "root": tmp_path, "processes": started}
     finally:
-        _stop(processes, port)
+        # Both sessions and any run worker that left them; nothing may survive or listen.
+        processes.stop(*started, grace=STOP_GRACE_SECONDS, ports=[port])
 
 
 def _landing_runs(instance: dg.DagsterInstance) -> list[dg.DagsterRun]:
@@ -167,7 +81,7 @@ def _landing_runs(instance: dg.DagsterInstance) -> list[dg.DagsterRun]:
 def _wait_for_finished_run(stack, matches, timeout: float) -> dg.DagsterRun:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        for process, name in zip(stack["processes"], ("code_server", "daemon")):
+        for process, name in zip(stack["processes"], ("code_server", "daemon"), strict=True):
             assert process.poll() is None, (stack["root"] / f"{name}.log").read_text()[-3000:]
         runs = [run for run in _landing_runs(stack["instance"]) if matches(run)]
         if runs and runs[0].status in FINISHED:
@@ -188,7 +102,9 @@ def _landing_sensor_ticks(instance: dg.DagsterInstance, after: float) -> list:
 def _recognised_again(ticks) -> bool:
     """The sensor saw the re-dropped file settle (one tick), then found nothing new in it."""
     reasons = [tick.skip_reason or "" for tick in sorted(ticks, key=lambda tick: tick.timestamp)]
-    settling = [i for i, reason in enumerate(reasons) if reason.endswith(f"still being written: {MARCH_FILE}.")]
+    settling = [
+        i for i, reason in enumerate(reasons) if reason.endswith(f"still being written: {MARCH_FILE}.")
+    ]
     return bool(settling) and "No new complete landing files." in reasons[settling[0] + 1 :]
 
 
@@ -199,7 +115,9 @@ def test_dropped_file_launches_exactly_one_successful_run_for_its_partition(stac
         stack, lambda run: "dagster/partition" not in run.tags, STARTUP_TIMEOUT_SECONDS
     )
     assert dimensions.status == dg.DagsterRunStatus.SUCCESS
-    assert dimensions.asset_selection == {dg.AssetKey(["raw", name.removesuffix(".csv")]) for name in DIMENSION_FILES}
+    assert dimensions.asset_selection == {
+        dg.AssetKey(["raw", name.removesuffix(".csv")]) for name in DIMENSION_FILES
+    }
 
     dropped_at = time.time()
     _deliver(seeded_landing / MARCH_FILE, stack["landing"])
@@ -213,7 +131,9 @@ def test_dropped_file_launches_exactly_one_successful_run_for_its_partition(stac
     assert march.status == dg.DagsterRunStatus.SUCCESS
     assert march.asset_selection == {dg.AssetKey(["raw", "flights"])}
     all_runs = instance.get_run_records()
-    assert [r.dagster_run.run_id for r in all_runs if r.dagster_run.tags.get("dagster/partition") == MARCH] == [march.run_id]
+    assert [
+        r.dagster_run.run_id for r in all_runs if r.dagster_run.tags.get("dagster/partition") == MARCH
+    ] == [march.run_id]
     with connect(stack["root"] / "warehouse.duckdb", read_only=True) as conn:
         loaded = conn.execute("select count(*) from raw.flights where month = 3").fetchall()[0][0]
     with open(seeded_landing / MARCH_FILE, "rb") as source:

@@ -1,4 +1,4 @@
-"""The production deployment: deploy/ files, and the stack run for real by deploy/stack.py.
+"""The production deployment: deploy/ files, and the stack run for real by ``python -m deploy.stack``.
 
 The integration tests share one stack for the module: a gRPC code server, the webserver and the
 daemon as separate processes on 127.0.0.1, storing in a PostgreSQL database created for the module
@@ -6,7 +6,8 @@ and dropped afterwards. They check what an operator relies on: GraphQL serves ev
 run launched through it succeeds and is stored in PostgreSQL, a dropped file becomes a run, the
 webserver survives a code-server restart, a daemon restart does not load a file twice, a read-only
 webserver refuses to launch, the servers listen on loopback only, and ``down`` leaves nothing
-running. Stopping is also tested on a process tree that ignores SIGTERM. The container and Helm
+running (integration tests: ``pytest -m integration``). Stopping is also tested on a process tree
+that ignores SIGTERM, with deploy.processes, the harness of the stack and the tests. The container and Helm
 files cannot run here; their commands are parsed by the real Dagster CLIs and checked against each
 other and against deploy/dagster.yaml.
 """
@@ -30,6 +31,7 @@ from pathlib import Path
 import click
 import dagster as dg
 import duckdb
+import psutil
 import pytest
 import yaml
 from dagster._config import Shape, process_config
@@ -37,6 +39,7 @@ from dagster._core.instance.config import dagster_instance_config
 from dagster._core.storage.config import pg_config
 from dagster_postgres.utils import pg_url_from_config
 
+from deploy import processes
 from deploy import stack as stack_module
 from pipeline import constants
 from pipeline.landing import names as landing, seed as landing_seed
@@ -46,7 +49,6 @@ from pipeline_tests.stack_harness import (
     LAUNCH_RUN,
     REPOSITORY_SELECTOR,
     TERMINAL_RUN_STATUSES,
-    free_port,
     pg_connect,
     running_stack,
 )
@@ -116,9 +118,9 @@ def deployment(tmp_path_factory):
     with running_stack(tmp_path_factory.mktemp("deployment")) as handle:
         # Automation is tested in test_sensors/test_daemon; here its follow-up runs would only
         # compete for the warehouse with the runs these tests wait for.
-        for sensor in handle.graphql(REPOSITORY, {"selector": REPOSITORY_SELECTOR})[
-            "repositoryOrError"
-        ]["sensors"]:
+        for sensor in handle.graphql(REPOSITORY, {"selector": REPOSITORY_SELECTOR})["repositoryOrError"][
+            "sensors"
+        ]:
             automation = sensor["sensorType"] in ("AUTOMATION", "AUTO_MATERIALIZE")
             if automation and sensor["sensorState"]["status"] == "RUNNING":
                 handle.stop_sensor(sensor["name"])
@@ -148,6 +150,7 @@ def repository(deployment) -> dict:
     return result
 
 
+@pytest.mark.integration
 def test_graphql_lists_every_definition_of_the_code_location(deployment):
     served = repository(deployment)
     asset_graph = defs.resolve_asset_graph()
@@ -169,6 +172,7 @@ def test_graphql_lists_every_definition_of_the_code_location(deployment):
     assert sensors["landing_sensor"] == "RUNNING"
 
 
+@pytest.mark.integration
 def test_daemon_launches_a_sensor_run_for_each_dropped_file(deployment, landed_january):
     assert all(run["status"] == "SUCCESS" for run in landed_january.values()), landed_january
     dimension_files = {landing.dimension_file_name(table) for table in constants.DIMENSION_TABLES}
@@ -178,9 +182,9 @@ def test_daemon_launches_a_sensor_run_for_each_dropped_file(deployment, landed_j
     assert len({landed_january[name]["runId"] for name in JANUARY_FILES}) == len(JANUARY_FILES)
 
     source_rows = {
-        name: duckdb.connect().execute(
-            "select count(*) from read_csv(?, header = true)", [str(deployment.landing_dir / name)]
-        ).fetchone()[0]
+        name: duckdb.connect()
+        .execute("select count(*) from read_csv(?, header = true)", [str(deployment.landing_dir / name)])
+        .fetchone()[0]
         for name in JANUARY_FILES
     }
     with warehouse.connect(deployment.warehouse_path, read_only=True) as conn:
@@ -192,6 +196,7 @@ def test_daemon_launches_a_sensor_run_for_each_dropped_file(deployment, landed_j
     assert airlines == 16
 
 
+@pytest.mark.integration
 def test_materialization_launched_through_graphql_is_stored_in_postgres(deployment, landed_january):
     # The sensor loaded the raw layer; everything downstream of it, for January, as an operator
     # would launch it from the UI (one process: each step in its own would cost seconds apiece).
@@ -215,10 +220,14 @@ def test_materialization_launched_through_graphql_is_stored_in_postgres(deployme
         if event["__typename"] == "MaterializationEvent"
     }
     assert set(materializations) == set(asset_keys)
-    january_carriers = duckdb.connect().execute(
-        "select count(distinct carrier) from read_csv(?, header = true)",
-        [str(deployment.landing_dir / "flights_2013-01.csv")],
-    ).fetchone()[0]
+    january_carriers = (
+        duckdb.connect()
+        .execute(
+            "select count(distinct carrier) from read_csv(?, header = true)",
+            [str(deployment.landing_dir / "flights_2013-01.csv")],
+        )
+        .fetchone()[0]
+    )
     assert materializations[("reports", "carrier_on_time")]["carriers"] == january_carriers
 
     # The same run, read from PostgreSQL itself rather than through Dagster.
@@ -243,6 +252,7 @@ def test_materialization_launched_through_graphql_is_stored_in_postgres(deployme
                           "PIPELINE_SUCCESS": 1}  # fmt: skip
 
 
+@pytest.mark.integration
 def test_webserver_serves_the_location_again_after_the_code_server_restarts(deployment):
     stack = deployment.stack
     before = stack.running_pid("code-server")
@@ -251,7 +261,7 @@ def test_webserver_serves_the_location_again_after_the_code_server_restarts(depl
     assert unreachable["locationOrLoadError"]["__typename"] == "PythonError"
     assert "UNAVAILABLE" in unreachable["locationOrLoadError"]["message"]
 
-    assert not stack_module.is_alive(before)
+    assert not processes.is_alive(before)
 
     stack.start("code-server")
     reloaded = deployment.graphql(RELOAD, {"name": "flights"})["reloadRepositoryLocation"]
@@ -262,13 +272,14 @@ def test_webserver_serves_the_location_again_after_the_code_server_restarts(depl
     assert served == {tuple(key.path) for key in defs.resolve_asset_graph().get_all_asset_keys()}
 
 
+@pytest.mark.integration
 def test_restarted_daemon_does_not_load_a_processed_file_again(deployment, landed_january):
     sensor_runs_before = {run["runId"] for run in deployment.runs({"dagster/sensor_name": "landing_sensor"})}
     old_daemon = deployment.stack.running_pid("daemon")
     deployment.cli("restart", "daemon")
     restarted_at = time.time()
     assert deployment.stack.running_pid("daemon") not in (None, old_daemon)
-    assert not stack_module.is_alive(old_daemon)
+    assert not processes.is_alive(old_daemon)
 
     # The new daemon's first evaluation is the one that would reload the files if the sensor's
     # cursor (in PostgreSQL) had not survived the restart.
@@ -286,6 +297,7 @@ def test_restarted_daemon_does_not_load_a_processed_file_again(deployment, lande
     assert sensor_runs_after == sensor_runs_before
 
 
+@pytest.mark.integration
 def test_status_reports_every_part_healthy(deployment):
     lines = deployment.cli("status").stdout.splitlines()
     for component in stack_module.COMPONENTS:
@@ -293,10 +305,14 @@ def test_status_reports_every_part_healthy(deployment):
         assert f"pid {deployment.stack.running_pid(component)}, healthy" in line, lines
 
 
+@pytest.mark.integration
 def test_read_only_webserver_shows_but_refuses_to_launch(deployment, tmp_path):
     """A second webserver on the same instance, started with --read-only, as for viewers."""
     settings = dataclasses.replace(
-        deployment.stack.settings, home=tmp_path / "viewer", webserver_port=free_port(), read_only=True
+        deployment.stack.settings,
+        home=tmp_path / "viewer",
+        webserver_port=processes.free_port(),
+        read_only=True,
     )
     viewer = stack_module.Stack(settings, deployment.env)
     viewer.prepare()
@@ -313,9 +329,10 @@ def test_read_only_webserver_shows_but_refuses_to_launch(deployment, tmp_path):
         assert refused["__typename"] == "UnauthorizedError", refused
     finally:
         viewer.stop("webserver")
-    assert not stack_module.is_listening(settings.host, settings.webserver_port)
+    assert not processes.is_listening(settings.host, settings.webserver_port)
 
 
+@pytest.mark.integration
 def test_servers_listen_on_loopback_only(deployment):
     settings = deployment.stack.settings
     listening = _listening_sockets()
@@ -325,23 +342,19 @@ def test_servers_listen_on_loopback_only(deployment):
 
 
 def _listening_sockets() -> set[tuple[ipaddress.IPv4Address | ipaddress.IPv6Address, int]]:
-    """(address, port) of every TCP socket in LISTEN state, from /proc/net/tcp and tcp6.
+    """(address, port) of every TCP socket in LISTEN state, IPv4 and IPv6.
 
-    The kernel prints addresses as 32-bit words in host (little-endian) order; an IPv6 socket
-    bound to an IPv4 address shows it mapped (::ffff:127.0.0.1), reported here as the IPv4 one.
+    An IPv6 socket bound to an IPv4 address shows it mapped (::ffff:127.0.0.1), reported here as
+    the IPv4 one.
     """
     sockets = set()
-    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
-        for line in Path(table).read_text().splitlines()[1:]:
-            fields = line.split()
-            if fields[3] != "0A":  # TCP_LISTEN
-                continue
-            address_hex, port_hex = fields[1].split(":")
-            packed = b"".join(bytes.fromhex(address_hex[i : i + 8])[::-1] for i in range(0, len(address_hex), 8))
-            address = ipaddress.ip_address(packed)
-            if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
-                address = address.ipv4_mapped
-            sockets.add((address, int(port_hex, 16)))
+    for connection in psutil.net_connections(kind="tcp"):
+        if connection.status != psutil.CONN_LISTEN:
+            continue
+        address = ipaddress.ip_address(connection.laddr.ip)
+        if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
+            address = address.ipv4_mapped
+        sockets.add((address, connection.laddr.port))
     return sockets
 
 
@@ -357,16 +370,16 @@ time.sleep(600)
 
 
 def test_terminate_kills_a_process_tree_that_ignores_sigterm():
-    server = subprocess.Popen([sys.executable, "-c", IGNORES_SIGTERM], start_new_session=True)
+    server = processes.start([sys.executable, "-c", IGNORES_SIGTERM])
     try:
         deadline = time.monotonic() + 30
-        while len(family := stack_module.process_family(server.pid, server.pid)) < 2:
+        while len(family := processes.family(server.pid, server.create_time)) < 2:
             assert time.monotonic() < deadline, "the child process did not start"
             time.sleep(0.1)
         started = time.monotonic()
-        stack_module.terminate(family, server.pid, grace=1.0)
+        processes.stop_family(family, grace=1.0)
         assert time.monotonic() - started >= 1.0  # SIGTERM alone did not do it
-        assert not any(stack_module.is_alive(pid) for pid in family)
+        assert not any(processes.is_alive(process) for process in family)
     finally:
         if server.poll() is None:
             os.killpg(server.pid, signal.SIGKILL)
@@ -384,11 +397,13 @@ def test_servers_start_with_sigint_handled_even_from_a_background_shell():
     children = []
     try:
         children.append(subprocess.Popen(["sleep", "30"]))
-        with stack_module.default_interrupt_handling():
+        with processes.default_signal_handling():
             children.append(subprocess.Popen(["sleep", "30"]))
         assert signal.getsignal(signal.SIGINT) == signal.SIG_IGN  # restored for the caller
-        inherited, reset = (_ignores_sigint(child.pid) for child in children)
-        assert inherited and not reset
+        children.append(processes.start(["sleep", "30"]))  # as the stack starts its servers
+        assert signal.getsignal(signal.SIGINT) == signal.SIG_IGN
+        inherited, reset, started = (_ignores_sigint(child.pid) for child in children)
+        assert inherited and not reset and not started
     finally:
         signal.signal(signal.SIGINT, previous)
         for child in children:
@@ -477,9 +492,13 @@ def test_compose_runs_the_three_roles_against_postgres():
     compose = yaml.safe_load((DEPLOY_DIR / "docker-compose.yaml").read_text())
     services = compose["services"]
     assert set(services) == {"postgres", "code-server", "webserver", "daemon"}
-    commands = {name: parse_command(in_checkout(services[name]["command"])) for name in services if name != "postgres"}
+    commands = {
+        name: parse_command(in_checkout(services[name]["command"])) for name in services if name != "postgres"
+    }
     assert [c[0] for c in commands.values()] == [
-        ["dagster", "api", "grpc"], ["dagster-webserver"], ["dagster-daemon", "run"]
+        ["dagster", "api", "grpc"],
+        ["dagster-webserver"],
+        ["dagster-daemon", "run"],
     ]
     grpc = commands["code-server"][1]
     assert grpc["module_name"] == "pipeline.definitions"
@@ -532,8 +551,17 @@ def test_helm_values_deploy_the_code_location_like_the_local_instance():
     assert {"name", "image", "port"} <= set(deployment)
     assert set(deployment["image"]) == {"repository", "tag", "pullPolicy"}
     # deployment-user.yaml in the chart runs exactly this:
-    path, params = parse_command(
-        ["dagster", "api", "grpc", "-h", "0.0.0.0", "-p", str(deployment["port"]), *deployment["dagsterApiGrpcArgs"]]
+    _path, params = parse_command(
+        [
+            "dagster",
+            "api",
+            "grpc",
+            "-h",
+            "0.0.0.0",
+            "-p",
+            str(deployment["port"]),
+            *deployment["dagsterApiGrpcArgs"],
+        ]
     )
     assert params["module_name"] == "pipeline.definitions"
     mount = {m["name"]: m["mountPath"] for m in deployment["volumeMounts"]}
@@ -544,11 +572,19 @@ def test_helm_values_deploy_the_code_location_like_the_local_instance():
     assert instance["run_launcher"] == {"module": launcher["module"], "class": launcher["class"]}
     assert getattr(importlib.import_module(launcher["module"]), launcher["class"])
     monitoring = values["dagsterDaemon"]["runMonitoring"]
-    assert monitoring["freeSlotsAfterRunEndSeconds"] == instance["run_monitoring"]["free_slots_after_run_end_seconds"]
+    assert (
+        monitoring["freeSlotsAfterRunEndSeconds"]
+        == instance["run_monitoring"]["free_slots_after_run_end_seconds"]
+    )
     assert monitoring["startTimeoutSeconds"] == instance["run_monitoring"]["start_timeout_seconds"]
     assert values["additionalInstanceConfig"]["run_retries"] == instance["run_retries"]
-    assert values["concurrency"]["runs"]["maxConcurrentRuns"] == instance["concurrency"]["runs"]["max_concurrent_runs"]
-    assert values["postgresql"]["postgresqlScheme"] == instance["storage"]["postgres"]["postgres_db"]["scheme"]
+    assert (
+        values["concurrency"]["runs"]["maxConcurrentRuns"]
+        == instance["concurrency"]["runs"]["max_concurrent_runs"]
+    )
+    assert (
+        values["postgresql"]["postgresqlScheme"] == instance["storage"]["postgres"]["postgres_db"]["scheme"]
+    )
     # The password lives in a secret made out of band, never in the values.
     assert values["generatePostgresqlPasswordSecret"] is False
     assert values["global"]["postgresqlSecretName"]
@@ -560,7 +596,13 @@ def test_helm_values_deploy_the_code_location_like_the_local_instance():
 
 def test_instance_config_takes_every_connection_setting_from_the_environment(tmp_path, monkeypatch):
     shutil.copyfile(DEPLOY_DIR / "dagster.yaml", tmp_path / "dagster.yaml")
-    for name, value in {"HOST": "db.internal", "PORT": "6543", "USER": "u", "PASSWORD": "p@ss", "DB": "d"}.items():
+    for name, value in {
+        "HOST": "db.internal",
+        "PORT": "6543",
+        "USER": "u",
+        "PASSWORD": "p@ss",
+        "DB": "d",
+    }.items():
         monkeypatch.setenv(f"DAGSTER_PG_{name}", value)
     config, _ = dagster_instance_config(str(tmp_path))
     postgres_db = config["storage"]["postgres"]["postgres_db"]

@@ -1,14 +1,15 @@
 """Faults: a load killed with SIGKILL mid-write, and a warehouse held by another process.
 
 Every process here is real: the killed load runs the raw asset in its own Python process, and the
-holders are separate processes with their own DuckDB connection or the pipeline's lock.
+holders are separate processes with their own DuckDB connection or the pipeline's lock. They start
+and stop through deploy.processes (pipeline_tests/processes.py): each in its own session, stopped
+with SIGTERM, a grace period, then SIGKILL, and nothing of it may be left afterwards.
 """
 
 import fcntl
 import os
 import signal
 import subprocess
-import sys
 import textwrap
 import time
 from pathlib import Path
@@ -17,6 +18,7 @@ import dagster as dg
 import duckdb
 import pytest
 
+from deploy import processes
 from pipeline import constants
 from pipeline.warehouse import connection as warehouse
 from pipeline.defs.raw import assets as raw
@@ -25,6 +27,16 @@ from pipeline.landing.resources import LandingZone
 from pipeline.warehouse.resources import Warehouse
 from pipeline.automation.sensors import LANDING_SENSOR_INTERVAL_SECONDS, landing_sensor
 from pipeline_tests.conftest import make_resources, step_failure_message
+from pipeline_tests.processes import (
+    CODE_LOCATION_MODULE,
+    DAGSTER,
+    PROJECT_ROOT,
+    dagster_home,
+    server_environment,
+    start_daemon,
+    start_python,
+    wait_for_line,
+)
 
 JANUARY = "2013-01-01"
 FLIGHTS_JANUARY = "flights_2013-01.csv"
@@ -32,6 +44,8 @@ JANUARY_ROWS = 27_004
 # The replacement repeats January's rows: enough row groups that DuckDB writes them to the database
 # file while the transaction is still open, which is the moment the test kills the load.
 REPEATS = 10
+HELPER_STOP_GRACE_SECONDS = 5
+DAEMON_STOP_GRACE_SECONDS = 15
 
 LOAD_JANUARY = textwrap.dedent(
     """
@@ -73,43 +87,6 @@ HOLD_WITH_PIPELINE_LOCK = textwrap.dedent(
         time.sleep(float(sys.argv[2]))
     """
 )
-
-
-def start_python(code: str, *args, log: Path | None = None) -> subprocess.Popen:
-    """Run ``code`` in a new Python process (its own session); output to ``log`` if given."""
-    output = open(log, "w") if log else subprocess.PIPE  # noqa: SIM115 - closed by stop()
-    return subprocess.Popen(
-        [sys.executable, "-c", code, *map(str, args)],
-        stdout=output,
-        stderr=subprocess.STDOUT if log else subprocess.PIPE,
-        text=True,
-        start_new_session=True,
-    )
-
-
-def stop(process: subprocess.Popen) -> None:
-    """SIGTERM, a grace period, then SIGKILL the whole process group."""
-    if process.poll() is None:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait(timeout=5)
-    for stream in (process.stdout, process.stderr):
-        if stream is not None:
-            stream.close()
-
-
-def wait_for_line(process: subprocess.Popen, expected: str, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        line = process.stdout.readline()
-        if line.strip() == expected:
-            return
-        if not line and process.poll() is not None:
-            raise AssertionError(f"helper exited early: {process.stderr.read()}")
-    raise AssertionError(f"helper did not print {expected!r} within {timeout} s")
 
 
 def pipeline_lock_is_held(database: Path) -> bool:
@@ -155,9 +132,7 @@ def test_a_load_killed_mid_write_leaves_the_month_whole_and_a_rerun_succeeds(jan
     size_before = database.stat().st_size
 
     log = january["root"] / "killed_load.log"
-    load = start_python(
-        LOAD_JANUARY, database, january["landing"], january["root"] / "quarantine", log=log
-    )
+    load = start_python(LOAD_JANUARY, database, january["landing"], january["root"] / "quarantine", log=log)
     try:
         deadline = time.monotonic() + 120
         # The write has begun once the load holds the lock and new rows reach the file.
@@ -168,7 +143,7 @@ def test_a_load_killed_mid_write_leaves_the_month_whole_and_a_rerun_succeeds(jan
         os.killpg(load.pid, signal.SIGKILL)
         assert load.wait(timeout=10) == -signal.SIGKILL
     finally:
-        stop(load)
+        processes.stop(load, grace=HELPER_STOP_GRACE_SECONDS)
 
     # On open DuckDB recovers to the last commit: the killed transaction is gone as a whole.
     assert january_loads(database) == [(old_rows, old_loaded_at)]
@@ -204,7 +179,7 @@ def test_a_warehouse_held_by_a_foreign_process_fails_the_step_after_retrying(jan
         )
         waited = time.monotonic() - started
     finally:
-        stop(holder)
+        processes.stop(holder, grace=HELPER_STOP_GRACE_SECONDS)
 
     assert not result.success
     message = step_failure_message(result)
@@ -229,7 +204,7 @@ def test_a_step_waiting_on_a_foreign_hold_succeeds_once_it_is_released(january):
         waited = time.monotonic() - started
         assert holder.wait(timeout=30) == 0
     finally:
-        stop(holder)
+        processes.stop(holder, grace=HELPER_STOP_GRACE_SECONDS)
 
     assert result.success
     assert waited >= 1.0
@@ -254,7 +229,7 @@ def test_a_warehouse_locked_by_another_run_fails_naming_the_holder(january):
             raise_on_error=False,
         )
     finally:
-        stop(holder)
+        processes.stop(holder, grace=HELPER_STOP_GRACE_SECONDS)
 
     assert not result.success
     message = step_failure_message(result)
@@ -274,7 +249,7 @@ def test_a_reader_waits_for_a_writer_instead_of_failing(january):
             rows = conn.execute("select count(*) from raw.flights").fetchall()[0][0]
         waited = time.monotonic() - started
     finally:
-        stop(holder)
+        processes.stop(holder, grace=HELPER_STOP_GRACE_SECONDS)
 
     assert rows == JANUARY_ROWS
     assert waited >= 1.0, "the reader queued behind the writer's lock"
@@ -293,14 +268,12 @@ def test_the_landing_sensor_evaluates_while_the_warehouse_is_held(january):
             wait_for_line(holder, "holding")
         started = time.monotonic()
         result = landing_sensor(
-            dg.build_sensor_context(
-                resources={"landing_zone": LandingZone(path=str(january["landing"]))}
-            )
+            dg.build_sensor_context(resources={"landing_zone": LandingZone(path=str(january["landing"]))})
         )
         took = time.monotonic() - started
     finally:
         for holder in holders:
-            stop(holder)
+            processes.stop(holder, grace=HELPER_STOP_GRACE_SECONDS)
 
     assert [request.partition_key for request in result.run_requests] == [JANUARY]
     assert took < 5, "the sensor never waits on the warehouse"
@@ -308,73 +281,7 @@ def test_the_landing_sensor_evaluates_while_the_warehouse_is_held(january):
 
 # --- The daemon restarted while files keep arriving ------------------------------------------
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
-DAEMON = str(Path(sys.executable).with_name("dagster-daemon"))
-DAGSTER = str(Path(sys.executable).with_name("dagster"))
 SETTLED = time.time() - 3600  # an mtime the landing sensor treats as a complete file
-
-
-def daemon_environment(root: Path) -> dict[str, str]:
-    """Every folder of the code location and the Dagster instance under ``root``."""
-    home = root / "dagster_home"
-    home.mkdir()
-    (home / "dagster.yaml").write_text((PROJECT_ROOT / "dagster.yaml").read_text())
-    locations = {
-        constants.WAREHOUSE_PATH_ENV: root / "warehouse.duckdb",
-        constants.LANDING_DIR_ENV: root / "landing",
-        constants.QUARANTINE_DIR_ENV: root / "quarantine",
-        constants.ARCHIVE_DIR_ENV: root / "archive",
-        constants.REPORT_DIR_ENV: root / "reports",
-        constants.EXPORT_DIR_ENV: root / "exports",
-        constants.BACKUP_DIR_ENV: root / "backups",
-        constants.ALERT_LOG_PATH_ENV: root / "alerts" / "alerts.jsonl",
-    }
-    environment = {k: v for k, v in os.environ.items() if k != constants.ALERT_WEBHOOK_URL_ENV}
-    return {**environment, **{k: str(v) for k, v in locations.items()}, "DAGSTER_HOME": str(home)}
-
-
-def start_daemon(environment: dict[str, str], log: Path) -> subprocess.Popen:
-    with open(log, "a") as output:
-        return subprocess.Popen(
-            [DAEMON, "run", "-m", "pipeline.definitions"],
-            cwd=PROJECT_ROOT,
-            env=environment,
-            stdout=output,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-
-
-def stop_process_group(process: subprocess.Popen) -> None:
-    """SIGTERM the group, a grace period, then SIGKILL; afterwards nothing of it may be left."""
-    for signum, grace in ((signal.SIGTERM, 15), (signal.SIGKILL, 5)):
-        try:
-            os.killpg(process.pid, signum)
-        except ProcessLookupError:
-            break
-        deadline = time.monotonic() + grace
-        while live_group_members(process.pid) and time.monotonic() < deadline:
-            process.poll()
-            time.sleep(0.2)
-        if not live_group_members(process.pid):
-            break
-    process.poll()
-    assert not live_group_members(process.pid), f"processes of group {process.pid} survived"
-
-
-def live_group_members(pgid: int) -> list[int]:
-    """Processes of the group that have not exited (zombies waiting to be reaped excluded)."""
-    members = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            state, _parent, group = (entry / "stat").read_text().rsplit(")", 1)[1].split()[:3]
-        except (OSError, ValueError):
-            continue
-        if int(group) == pgid and state != "Z":
-            members.append(int(entry.name))
-    return members
 
 
 def land(seeded_landing: Path, landing_dir: Path, name: str) -> None:
@@ -402,21 +309,21 @@ def wait_for_loads(
             return runs
         assert time.monotonic() < deadline, (
             f"loads of {sorted(files - done)} not there after {timeout:.0f} s; runs: "
-            f"{[(run.tags.get('landing/file'), run.status) for run in runs]}\n"
-            + log.read_text()[-3000:]
+            f"{[(run.tags.get('landing/file'), run.status) for run in runs]}\n" + log.read_text()[-3000:]
         )
         time.sleep(1)
 
 
+@pytest.mark.integration
 def test_a_daemon_restarted_while_files_arrive_loads_each_file_once(tmp_path, seeded_landing):
-    environment = daemon_environment(tmp_path)
-    home = Path(environment["DAGSTER_HOME"])
+    home = dagster_home(tmp_path / "dagster_home")
+    environment = server_environment(tmp_path, dagster_home=home)
     landing_dir = Path(environment[constants.LANDING_DIR_ENV])
     landing_dir.mkdir()
     log = tmp_path / "daemon.log"
     # Only the landing sensor matters here; automation would add runs for the layers downstream.
     subprocess.run(
-        [DAGSTER, "sensor", "stop", "automation_sensor", "-m", "pipeline.definitions"],
+        [DAGSTER, "sensor", "stop", "automation_sensor", "-m", CODE_LOCATION_MODULE],
         cwd=PROJECT_ROOT, env=environment, check=True, capture_output=True, timeout=120,
     )  # fmt: skip
     january, february, march = (f"flights_2013-{month:02d}.csv" for month in (1, 2, 3))
@@ -436,8 +343,7 @@ def test_a_daemon_restarted_while_files_arrive_loads_each_file_once(tmp_path, se
         # The tick that requests March would request a second January or February run too.
         runs = wait_for_loads(home, {january, february, march}, log)
     finally:
-        for daemon in daemons:
-            stop_process_group(daemon)
+        processes.stop(*daemons, grace=DAEMON_STOP_GRACE_SECONDS)
 
     months = [january, february, march]
     loaded = sorted(run.tags["landing/file"] for run in runs)

@@ -1,0 +1,10 @@
+"""Deployment of the flights code location.
+
+``deploy.stack`` runs the production topology on this machine (``python -m deploy.stack up``);
+``deploy.processes`` starts and stops its server processes, and the tests use it for theirs.
+The other files here (Dockerfile, compose, Helm values, dagster.yaml) are not Python.
+"""
+
+
+class StackError(RuntimeError):
+    """The stack could not be started, checked or stopped; the message says which part and why."""
