@@ -25,7 +25,7 @@ from pipeline.definitions import defs
 from pipeline_tests.conftest import make_resources
 from pipeline_tests.processes import dagster_home, server_environment
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
+REPO_ROOT = Path(__file__).resolve().parents[2]
 MONTHS = [f"2013-{month:02d}-01" for month in range(1, 13)]
 MULTIPROCESS_MONTHS = {"2013-06-01"}
 JOB_NAME = "months_concurrently"
@@ -37,7 +37,7 @@ CHILD = """
 import sys, time
 from pathlib import Path
 import dagster as dg
-from pipeline_tests.test_concurrency import monthly_job
+from pipeline_tests.automation.test_concurrency import monthly_job
 
 partition, executor, barrier = sys.argv[1], sys.argv[2], Path(sys.argv[3])
 (barrier / f"ready-{partition}").touch()

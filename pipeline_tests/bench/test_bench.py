@@ -19,7 +19,7 @@ from bench import floor, generate
 from pipeline import constants
 from pipeline.landing.ingest import INGEST_SQL_DIR
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
+REPO_ROOT = Path(__file__).resolve().parents[2]
 MiB = 1 << 20
 ALL_BUT_FLIGHT_NUMBER = (
     "year, month, day, dep_time, sched_dep_time, dep_delay, arr_time, sched_arr_time, arr_delay, "

@@ -24,7 +24,7 @@ from pipeline.definitions import defs
 from pipeline_tests.stack_harness import REPOSITORY_SELECTOR, running_stack
 
 CHROMIUM = Path("/usr/bin/chromium")
-ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
+ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
 REPORT_KEY = ("reports", "carrier_on_time")
 YEAR = {
     "dagster/asset_partition_range_start": "2013-01-01",
