@@ -6,7 +6,6 @@ import warnings
 import dagster as dg
 
 from pipeline import constants
-
 from pipeline.automation.alerts import AlertNotifier, run_failure_alert
 from pipeline.automation.executor import in_process_by_default_executor
 from pipeline.automation.jobs import (
@@ -24,9 +23,9 @@ from pipeline.defs.raw import assets as raw_assets
 from pipeline.defs.raw import checks as raw_checks
 from pipeline.defs.reports import assets as reports_assets
 from pipeline.defs.reports import checks as reports_checks
+from pipeline.defs.reports.store import ReportStore
 from pipeline.defs.staging import assets as staging_assets
 from pipeline.defs.staging import checks as staging_checks
-from pipeline.defs.reports.store import ReportStore
 from pipeline.landing.resources import LandingZone
 from pipeline.warehouse.io_manager import WarehouseIOManager
 from pipeline.warehouse.resources import Warehouse

@@ -19,7 +19,5 @@ def resolve_path(configured: str | None, env_var: str, default: Path) -> Path:
     path = Path(configured or os.environ.get(env_var) or default)
     if ".." in path.parts:
         source = "configured" if configured else f"${env_var}"
-        raise UnsafeConfiguredPath(
-            f"Path {str(path)!r} ({source}) contains '..'; name the folder directly."
-        )
+        raise UnsafeConfiguredPath(f"Path {str(path)!r} ({source}) contains '..'; name the folder directly.")
     return path

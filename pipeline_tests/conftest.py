@@ -10,11 +10,11 @@ import dagster as dg
 import duckdb
 import pytest
 
-from pipeline.landing import names as landing, seed as landing_seed
 from pipeline.definitions import defs
-from pipeline.warehouse.io_manager import WarehouseIOManager
 from pipeline.defs.reports.store import ReportStore
+from pipeline.landing import seed as landing_seed
 from pipeline.landing.resources import LandingZone
+from pipeline.warehouse.io_manager import WarehouseIOManager
 from pipeline.warehouse.resources import Warehouse
 
 ALL_MONTHS = {
@@ -49,9 +49,7 @@ def definitions_with(resources: dict[str, object]) -> dg.Definitions:
 
 def materialize_all(resources: dict[str, object], **kwargs) -> dg.ExecuteInProcessResult:
     """Every asset of the code location with its checks, all twelve months, in one in-process run."""
-    return dg.materialize(
-        [*defs.assets, *defs.asset_checks], resources=resources, tags=ALL_MONTHS, **kwargs
-    )
+    return dg.materialize([*defs.assets, *defs.asset_checks], resources=resources, tags=ALL_MONTHS, **kwargs)
 
 
 def step_failure_message(result: dg.ExecuteInProcessResult) -> str:

@@ -38,7 +38,10 @@ def test_every_asset_is_described_grouped_and_kinded(spec):
 def test_partitioned_assets_declare_their_partition_column():
     partitioned = [spec for spec in ASSET_SPECS if spec.partitions_def is not None]
     assert {spec.key.to_user_string() for spec in partitioned} == {
-        "raw/flights", "raw/weather", "staging/flights", "staging/weather",
+        "raw/flights",
+        "raw/weather",
+        "staging/flights",
+        "staging/weather",
     }
     for spec in partitioned:
         assert spec.metadata["partition_expr"]
@@ -78,7 +81,9 @@ def test_every_column_is_described_before_the_first_materialization(spec):
     assert columns
     for column in columns:
         assert column.type, column.name
-        assert column.description and "\n" not in column.description, f"{spec.key.to_user_string()}.{column.name}"
+        assert column.description and "\n" not in column.description, (
+            f"{spec.key.to_user_string()}.{column.name}"
+        )
 
 
 @pytest.mark.parametrize("spec", TABLE_ASSETS, ids=lambda spec: spec.key.to_user_string())
@@ -117,4 +122,6 @@ def test_staging_and_mart_materializations_carry_lineage_for_every_column(built_
         (dg.AssetKey(["staging", "flights"]), "dep_delay_minutes")
     ]
     staged_delay = lineage_by_asset[dg.AssetKey(["staging", "flights"])].deps_by_column["dep_delay_minutes"]
-    assert [(dep.asset_key, dep.column_name) for dep in staged_delay] == [(dg.AssetKey(["raw", "flights"]), "dep_delay")]
+    assert [(dep.asset_key, dep.column_name) for dep in staged_delay] == [
+        (dg.AssetKey(["raw", "flights"]), "dep_delay")
+    ]

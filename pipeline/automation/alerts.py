@@ -44,9 +44,7 @@ class AlertNotifier(dg.ConfigurableResource):
 
     @property
     def alert_log(self) -> Path:
-        return resolve_path(
-            self.log_path, constants.ALERT_LOG_PATH_ENV, constants.DEFAULT_ALERT_LOG_PATH
-        )
+        return resolve_path(self.log_path, constants.ALERT_LOG_PATH_ENV, constants.DEFAULT_ALERT_LOG_PATH)
 
     @property
     def resolved_webhook_url(self) -> str | None:

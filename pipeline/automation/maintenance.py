@@ -25,9 +25,9 @@ from pydantic import Field
 
 from pipeline import constants
 from pipeline.automation.conditions import TRANSIENT_FAILURE_RETRY
-from pipeline.warehouse.identifiers import qualified_table_name
 from pipeline.files import PARTIAL_SUFFIX
 from pipeline.paths import resolve_path
+from pipeline.warehouse.identifiers import qualified_table_name
 from pipeline.warehouse.resources import Warehouse
 
 BACKUP_NAME_PATTERN = re.compile(r"^warehouse-\d{8}T\d{6}Z-[0-9a-f]{8}\.duckdb$")
@@ -171,9 +171,7 @@ def export_marts(
     )
     export_dir.mkdir(parents=True, exist_ok=True)
     marts = {
-        name: rows
-        for name, rows in backup.table_rows.items()
-        if name.split(".")[0] == constants.MARTS_SCHEMA
+        name: rows for name, rows in backup.table_rows.items() if name.split(".")[0] == constants.MARTS_SCHEMA
     }
     exports = []
     with duckdb.connect(backup.path, read_only=True) as conn:
@@ -202,9 +200,7 @@ def export_marts(
 
 
 @dg.op(out=dg.Out(io_manager_key=INTERMEDIATE_IO_MANAGER))
-def prune_backups(
-    context: dg.OpExecutionContext, config: PruneConfig, backup: WarehouseBackup
-) -> list[str]:
+def prune_backups(context: dg.OpExecutionContext, config: PruneConfig, backup: WarehouseBackup) -> list[str]:
     """Delete all but the newest ``keep_last`` backups beside the one just taken; returns the deleted."""
     newest = Path(backup.path)
     backups = sorted(

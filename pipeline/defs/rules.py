@@ -31,12 +31,20 @@ def delay_columns(*names: str):
         "p90_arr_delay_minutes": "90th percentile of arrival delay in minutes over flights that reported one.",
     }
     return tuple(
-        column(name, "DOUBLE", described[name] + " Null when no flight reported it.", DELAY_MINUTES, nullable=True)
+        column(
+            name,
+            "DOUBLE",
+            described[name] + " Null when no flight reported it.",
+            DELAY_MINUTES,
+            nullable=True,
+        )
         for name in names
     )
 
 
-FLIGHTS_COUNT = column("flights", "BIGINT", "Scheduled flights in the group, cancelled ones included.", in_range(1, 10**9))
+FLIGHTS_COUNT = column(
+    "flights", "BIGINT", "Scheduled flights in the group, cancelled ones included.", in_range(1, 10**9)
+)
 CANCELLATION_RATE = column(
     "cancellation_rate", "DOUBLE", "Cancelled flights divided by scheduled flights (0–1).", SHARE
 )

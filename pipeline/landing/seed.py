@@ -72,4 +72,3 @@ def main() -> None:
     landing_dir = args.landing_dir or LandingZone().root
     for path in seed(landing_dir, args.months):
         print(path)
-

@@ -130,14 +130,18 @@ class CompiledContract:
             ).fetchone()
             for rule, failing_rows in zip(group, counts, strict=True):
                 if failing_rows:
-                    found.append(self._rule_violation(connection, relation, rule, int(failing_rows), sample_size))
+                    found.append(
+                        self._rule_violation(connection, relation, rule, int(failing_rows), sample_size)
+                    )
         for key in self._unique_keys():
             if not broken_columns.intersection(key):
                 found.extend(duplicate_violations(connection, relation, key, sample_size))
         return found
 
     @staticmethod
-    def _rule_violation(connection, relation: str, rule: _SqlRule, failing_rows: int, sample_size: int) -> Violation:
+    def _rule_violation(
+        connection, relation: str, rule: _SqlRule, failing_rows: int, sample_size: int
+    ) -> Violation:
         sample = connection.execute(
             f"select distinct {_quote(rule.column)} from {relation} as contract_slice "
             f"where {rule.failing} order by 1 nulls first limit {int(sample_size)}",
@@ -151,7 +155,11 @@ class CompiledContract:
             if column.name not in actual:
                 found.append(Violation(column.name, "missing (the contract requires it)", None))
             elif actual[column.name] != column.type:
-                found.append(Violation(column.name, f"type {actual[column.name]}, the contract requires {column.type}", None))
+                found.append(
+                    Violation(
+                        column.name, f"type {actual[column.name]}, the contract requires {column.type}", None
+                    )
+                )
         for name in sorted(actual.keys() - set(self.table.column_names)):
             found.append(Violation(name, f"{actual[name]} column not in the contract", None))
         return found
@@ -167,7 +175,9 @@ def duplicate_violations(
     """Rows of ``relation`` that share their ``key`` with another row, as one Violation."""
     key = tuple(key)
     columns = ", ".join(_quote(column) for column in key)
-    duplicates = f"select {columns}, count(*) as copies from {relation} as keyed group by all having count(*) > 1"
+    duplicates = (
+        f"select {columns}, count(*) as copies from {relation} as keyed group by all having count(*) > 1"
+    )
     failing_rows = connection.execute(f"select coalesce(sum(copies), 0) from ({duplicates})").fetchone()[0]
     if not failing_rows:
         return []
@@ -228,7 +238,9 @@ def pandera_schema(table: Table):
     def dtype(column):
         pandas_dtype = _PANDAS_DTYPES[column.type]
         # pandas' nullable integers are capitalised (Int32): NumPy integers cannot hold a null.
-        return pandas_dtype.capitalize() if column.nullable and pandas_dtype.startswith("int") else pandas_dtype
+        return (
+            pandas_dtype.capitalize() if column.nullable and pandas_dtype.startswith("int") else pandas_dtype
+        )
 
     return pa.DataFrameSchema(
         name=table.contract_name,
@@ -269,7 +281,9 @@ class DataFrameContractType(dg.DagsterType):
         import pandera.errors
 
         if not isinstance(frame, pd.DataFrame):
-            return dg.TypeCheck(success=False, description=f"Expected a DataFrame, got {type(frame).__name__}.")
+            return dg.TypeCheck(
+                success=False, description=f"Expected a DataFrame, got {type(frame).__name__}."
+            )
         try:
             pandera_schema(self.table).validate(frame, lazy=True)
         except pandera.errors.SchemaErrors as errors:

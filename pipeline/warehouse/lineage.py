@@ -50,9 +50,7 @@ def column_lineage(
         if not isinstance(query, exp.Query):
             raise LineageError(f"{sql_file}: not a SELECT, so it has no column lineage")
         _require_named_outputs(query, sql_file)
-        query = qualify(
-            query, dialect=DIALECT, schema=schema, validate_qualify_columns=False, identify=False
-        )
+        query = qualify(query, dialect=DIALECT, schema=schema, validate_qualify_columns=False, identify=False)
         _align_unions_by_name(query, sql_file)
         scope = build_scope(query)
         nodes = {
@@ -60,9 +58,7 @@ def column_lineage(
             for column in query.named_selects
         }
     except SqlglotError as error:
-        raise LineageError(
-            f"{sql_file}: sqlglot cannot derive the column lineage: {error}"
-        ) from error
+        raise LineageError(f"{sql_file}: sqlglot cannot derive the column lineage: {error}") from error
     return {
         column: _source_columns(node, sources, column=column, sql_file=sql_file)
         for column, node in nodes.items()
@@ -95,7 +91,7 @@ def _sqlglot_schema(sources: Mapping[str, Sequence[str]]) -> dict[str, dict[str,
         schema_name, dot, table_name = table.partition(".")
         if not dot or "." in table_name:
             raise ValueError(f"source table {table!r} is not named 'schema.table'")
-        schema.setdefault(schema_name, {})[table_name] = {column: "unknown" for column in columns}
+        schema.setdefault(schema_name, {})[table_name] = dict.fromkeys(columns, "unknown")
     return schema
 
 
@@ -168,4 +164,3 @@ def _known_source_column(
             f"{table_name}.{source_column}, which is not a column of the tables given as sources"
         )
     return table_name, spelling[source_column.lower()]
-

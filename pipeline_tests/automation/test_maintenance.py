@@ -33,9 +33,7 @@ def _run_config(root: Path, keep_last: int) -> dict:
 
 
 def _maintenance_job(root: Path) -> dg.JobDefinition:
-    return definitions_with(make_resources(root, root / "landing")).resolve_job_def(
-        "warehouse_maintenance"
-    )
+    return definitions_with(make_resources(root, root / "landing")).resolve_job_def("warehouse_maintenance")
 
 
 @pytest.fixture(scope="module")
@@ -104,7 +102,9 @@ def test_backup_holds_every_table_exactly(maintained, compare):
         assert _differing_rows(compare, f"warehouse.{schema}.{table}", f"backup.{schema}.{table}") == 0, table
     assert compare.execute("select count(*) from backup.raw.flights").fetchall()[0][0] == 336_776
     # the change that was only in the WAL is in the backup
-    assert compare.execute("select count(*) from backup.marts.route_performance where origin = 'LGA'").fetchall() == [(0,)]
+    assert compare.execute(
+        "select count(*) from backup.marts.route_performance where origin = 'LGA'"
+    ).fetchall() == [(0,)]
     assert backup.table_rows["raw.weather"] == 26_115
 
 

@@ -49,10 +49,15 @@ def test_carrier_totals_are_the_known_facts(carrier_months):
 def test_on_time_share_matches_the_source(carrier_months, source_flights):
     departed = source_flights[source_flights.dep_time.notna()]
     expected = (departed.arr_delay <= 15).groupby(departed.carrier).mean()
-    yearly = carrier_months.assign(
-        on_time=carrier_months.on_time_share * (carrier_months.flights - carrier_months.cancelled_flights),
-        departed=carrier_months.flights - carrier_months.cancelled_flights,
-    ).groupby("carrier")[["on_time", "departed"]].sum()
+    yearly = (
+        carrier_months.assign(
+            on_time=carrier_months.on_time_share
+            * (carrier_months.flights - carrier_months.cancelled_flights),
+            departed=carrier_months.flights - carrier_months.cancelled_flights,
+        )
+        .groupby("carrier")[["on_time", "departed"]]
+        .sum()
+    )
     assert np.allclose(yearly.on_time / yearly.departed, expected.loc[yearly.index])
 
 
@@ -71,7 +76,9 @@ def test_route_performance_matches_the_source(warehouse_conn, source_flights):
 def test_weather_impact_accounts_for_every_flight(warehouse_conn, source_dir, source_flights):
     impact = warehouse_conn.execute("select * from marts.weather_impact").fetchdf()
     assert impact.groupby("factor").flights.sum().to_dict() == {
-        "precipitation": 336_776, "visibility": 336_776, "wind": 336_776,
+        "precipitation": 336_776,
+        "visibility": 336_776,
+        "wind": 336_776,
     }
     weather = pd.read_csv(source_dir / "weather.csv", na_values=["NA"], keep_default_na=False)
     joined = source_flights.merge(weather, on=["origin", "time_hour"], how="left", suffixes=("", "_w"))
@@ -87,7 +94,9 @@ def test_fleet_performance_by_manufacturer_and_age(warehouse_conn, source_dir, s
     fleet = warehouse_conn.execute("select * from marts.fleet_performance").fetchdf()
     assert fleet.flights.sum() == 336_776
     planes = pd.read_csv(source_dir / "planes.csv", na_values=["NA"], keep_default_na=False)
-    joined = source_flights.merge(planes[["tailnum", "year"]], on="tailnum", how="left", suffixes=("", "_built"))
+    joined = source_flights.merge(
+        planes[["tailnum", "year"]], on="tailnum", how="left", suffixes=("", "_built")
+    )
     age = 2013 - joined.year_built
     young = joined[age < 5]
     assert fleet[fleet.age_band == "00–04 years"].flights.sum() == len(young)
@@ -95,7 +104,9 @@ def test_fleet_performance_by_manufacturer_and_age(warehouse_conn, source_dir, s
     assert fleet[fleet.age_band == "unknown"].flights.sum() == unknown
 
 
-def test_weather_delay_model_matches_a_least_squares_fit_of_the_source(warehouse_conn, source_dir, source_flights):
+def test_weather_delay_model_matches_a_least_squares_fit_of_the_source(
+    warehouse_conn, source_dir, source_flights
+):
     """The graph-backed mart (sums in DuckDB, then a solve) equals numpy's lstsq on the raw rows."""
     weather = pd.read_csv(source_dir / "weather.csv", na_values=["NA"], keep_default_na=False)
     joined = source_flights.merge(
@@ -110,7 +121,9 @@ def test_weather_delay_model_matches_a_least_squares_fit_of_the_source(warehouse
         coefficients, *_ = np.linalg.lstsq(x, rows.dep_delay.to_numpy(dtype=float), rcond=None)
         residual = rows.dep_delay - x @ coefficients
         r_squared = 1 - (residual**2).sum() / ((rows.dep_delay - rows.dep_delay.mean()) ** 2).sum()
-        fitted = model[model.origin == origin].set_index("factor").loc[["precipitation", "visibility", "wind"]]
+        fitted = (
+            model[model.origin == origin].set_index("factor").loc[["precipitation", "visibility", "wind"]]
+        )
         assert fitted.minutes_per_unit.to_numpy() == pytest.approx(coefficients[1:], rel=1e-6)
         assert fitted.baseline_minutes.to_numpy() == pytest.approx([coefficients[0]] * 3, rel=1e-6)
         assert fitted.r_squared.to_numpy() == pytest.approx([r_squared] * 3, rel=1e-6)

@@ -31,9 +31,7 @@ def test_chart_is_embedded_in_the_asset_metadata(built_warehouse, report_metadat
 
 
 def test_summary_lists_every_carrier_best_first(report_metadata, warehouse_conn):
-    rows = [
-        line for line in report_metadata["summary"].value.splitlines()[2:] if line.startswith("| ")
-    ]
+    rows = [line for line in report_metadata["summary"].value.splitlines()[2:] if line.startswith("| ")]
     assert len(rows) == report_metadata["carriers"].value == 16
     shares = [float(row.split("|")[5].strip().rstrip("%")) for row in rows]
     assert shares == sorted(shares, reverse=True)

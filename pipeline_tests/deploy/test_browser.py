@@ -18,9 +18,9 @@ import duckdb
 import pytest
 
 from pipeline import constants
-from pipeline.landing import names as landing, seed as landing_seed
-from pipeline.defs.reports.assets import CHART_FILE_NAME
 from pipeline.definitions import defs
+from pipeline.defs.reports.assets import CHART_FILE_NAME
+from pipeline.landing import seed as landing_seed
 from pipeline_tests.stack_harness import REPOSITORY_SELECTOR, running_stack
 
 CHROMIUM = Path("/usr/bin/chromium")

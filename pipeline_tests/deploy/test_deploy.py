@@ -42,9 +42,10 @@ from dagster_postgres.utils import pg_url_from_config
 from deploy import processes
 from deploy import stack as stack_module
 from pipeline import constants
-from pipeline.landing import names as landing, seed as landing_seed
-from pipeline.warehouse import connection as warehouse
 from pipeline.definitions import defs
+from pipeline.landing import names as landing
+from pipeline.landing import seed as landing_seed
+from pipeline.warehouse import connection as warehouse
 from pipeline_tests.stack_harness import (
     LAUNCH_RUN,
     REPOSITORY_SELECTOR,

@@ -10,18 +10,21 @@ import pandas as pd
 import pandera.pandas as pa
 import pytest
 
+from pipeline.definitions import defs
 from pipeline.defs.marts import tables as marts
 from pipeline.defs.staging import tables as staging
 from pipeline.warehouse import contracts
-from pipeline.warehouse.tables import Column, Rule, Table, at_most, column, in_range, matches
-from pipeline.definitions import defs
-from pipeline.warehouse.io_manager import WarehouseQuery
 from pipeline.warehouse.connection import connect
+from pipeline.warehouse.io_manager import WarehouseQuery
+from pipeline.warehouse.tables import Column, Rule, Table, at_most, column, in_range, matches
 from pipeline_tests.conftest import make_resources, step_failure_message
 
 JANUARY = "2013-01-01"
 DECLARED = {
-    **{f"staging/{table.name}": table for table in (staging.FLIGHTS, staging.WEATHER, staging.AIRPORTS, staging.AIRLINES, staging.PLANES)},
+    **{
+        f"staging/{table.name}": table
+        for table in (staging.FLIGHTS, staging.WEATHER, staging.AIRPORTS, staging.AIRLINES, staging.PLANES)
+    },
     **{
         f"marts/{table.name}": table
         for table in (
@@ -130,9 +133,9 @@ def test_declared_columns_and_types_equal_the_stored_tables(warehouse_conn):
 
 def _table_fingerprint(database, table: str, where: str = "true") -> tuple:
     with connect(database, read_only=True) as conn:
-        return conn.execute(
-            f"select count(*), sum(hash(columns(*))) from {table} where {where}"
-        ).fetchall()[0]
+        return conn.execute(f"select count(*), sum(hash(columns(*))) from {table} where {where}").fetchall()[
+            0
+        ]
 
 
 def _materialize(resources, *keys: list[str], partition: str | None = JANUARY):
@@ -177,7 +180,11 @@ def test_missing_column_fails_the_contract_and_keeps_the_table(tmp_path, landing
     database = tmp_path / "warehouse.duckdb"
     stored = _table_fingerprint(database, "staging.airlines")
 
-    @dg.asset(key=["staging", "airlines"], deps=[["raw", "airlines"]], dagster_type=contracts.WarehouseTableType(staging.AIRLINES))
+    @dg.asset(
+        key=["staging", "airlines"],
+        deps=[["raw", "airlines"]],
+        dagster_type=contracts.WarehouseTableType(staging.AIRLINES),
+    )
     def airlines_without_names() -> WarehouseQuery:
         return WarehouseQuery("select upper(carrier) as carrier from raw.airlines")
 

@@ -20,12 +20,12 @@ import pytest
 
 from deploy import processes
 from pipeline import constants
-from pipeline.warehouse import connection as warehouse
-from pipeline.defs.raw import assets as raw
-from pipeline.warehouse.io_manager import WarehouseIOManager
-from pipeline.landing.resources import LandingZone
-from pipeline.warehouse.resources import Warehouse
 from pipeline.automation.sensors import LANDING_SENSOR_INTERVAL_SECONDS, landing_sensor
+from pipeline.defs.raw import assets as raw
+from pipeline.landing.resources import LandingZone
+from pipeline.warehouse import connection as warehouse
+from pipeline.warehouse.io_manager import WarehouseIOManager
+from pipeline.warehouse.resources import Warehouse
 from pipeline_tests.conftest import make_resources, step_failure_message
 from pipeline_tests.processes import (
     CODE_LOCATION_MODULE,

@@ -8,16 +8,15 @@ import duckdb
 import pandas as pd
 import pytest
 
-from pipeline.defs.raw import assets as raw
 from pipeline.definitions import defs
-from pipeline.warehouse.identifiers import InvalidIdentifierError, qualified_table_name, validate_identifier
-from pipeline.warehouse.io_manager import WarehouseIOManager
+from pipeline.defs.raw import assets as raw
 from pipeline.landing.names import UnsafeLandingPath, resolve_landed_file
-from pipeline_tests.conftest import read_note
 from pipeline.landing.resources import LandingZone
 from pipeline.paths import UnsafeConfiguredPath
+from pipeline.warehouse.identifiers import InvalidIdentifierError, qualified_table_name, validate_identifier
+from pipeline.warehouse.io_manager import WarehouseIOManager
 from pipeline.warehouse.resources import Warehouse
-from pipeline_tests.conftest import make_resources, step_failure_message
+from pipeline_tests.conftest import make_resources, read_note, step_failure_message
 
 FLIGHTS_JANUARY = "flights_2013-01.csv"
 
@@ -44,7 +43,7 @@ def test_plain_identifiers_pass(name):
     ],
 )
 def test_anything_else_is_refused(name):
-    with pytest.raises(InvalidIdentifierError, match="identifier|reserved"):
+    with pytest.raises(InvalidIdentifierError, match=r"identifier|reserved"):
         validate_identifier(name)
 
 
@@ -74,9 +73,12 @@ def test_a_schema_from_config_cannot_inject_sql(tmp_path):
     assert "is not a valid SQL identifier" in step_failure_message(result)
     with duckdb.connect(str(database), read_only=True) as conn:
         assert conn.execute("select answer from canary").fetchall() == [(42,)]
-        assert conn.execute(
-            "select schema_name from information_schema.schemata where schema_name like 'x%'"
-        ).fetchall() == []
+        assert (
+            conn.execute(
+                "select schema_name from information_schema.schemata where schema_name like 'x%'"
+            ).fetchall()
+            == []
+        )
 
 
 @pytest.mark.parametrize(
@@ -135,7 +137,7 @@ def test_configured_paths_may_not_climb_out_with_dot_dot(tmp_path, resource):
 def test_a_path_from_the_environment_may_not_climb_out(tmp_path, monkeypatch):
     monkeypatch.setenv("LANDING_DIR", "data/landing/../../../etc")
     with pytest.raises(UnsafeConfiguredPath, match=r"\$LANDING_DIR"):
-        LandingZone().root
+        _ = LandingZone().root
 
 
 def test_a_run_configured_with_dot_dot_fails_before_reading_anything(tmp_path, seeded_landing):

@@ -45,9 +45,7 @@ NO_SOURCE_COLUMN = {
 
 def sql_files(layer: str) -> list[Path]:
     """The layer's SQL files: pipeline/defs/<layer>/*.sql, pipeline/sql/<layer>/ before the move."""
-    return sorted(
-        [*PIPELINE_DIR.glob(f"defs/{layer}/*.sql"), *PIPELINE_DIR.glob(f"sql/{layer}/*.sql")]
-    )
+    return sorted([*PIPELINE_DIR.glob(f"defs/{layer}/*.sql"), *PIPELINE_DIR.glob(f"sql/{layer}/*.sql")])
 
 
 def sql_file(layer: str, name: str) -> Path:
@@ -80,9 +78,7 @@ def tiny(sql: str) -> dict[str, list[tuple[str, str]]]:
 
 
 def test_star_expands_to_every_column_except_excluded_and_replaced_ones():
-    assert tiny(
-        "select * exclude (status, ordered_at) replace (amount * 2 as amount) from raw.orders"
-    ) == {
+    assert tiny("select * exclude (status, ordered_at) replace (amount * 2 as amount) from raw.orders") == {
         "order_id": [("raw.orders", "order_id")],
         "customer_id": [("raw.orders", "customer_id")],
         "amount": [("raw.orders", "amount")],
@@ -117,8 +113,7 @@ def test_union_all_pairs_columns_by_position_and_union_by_name_by_name():
         "select order_id, amount from raw.orders union all select order_id, amount from raw.refunds"
     )
     by_name = tiny(
-        "select order_id, amount from raw.orders "
-        "union all by name select amount, order_id from raw.refunds"
+        "select order_id, amount from raw.orders union all by name select amount, order_id from raw.refunds"
     )
     expected = {
         "order_id": [("raw.orders", "order_id"), ("raw.refunds", "order_id")],
@@ -198,10 +193,7 @@ def test_sql_that_does_not_parse_raises_naming_the_file():
 
 def test_union_by_name_of_different_columns_raises():
     with pytest.raises(LineageError, match=r"^tiny\.sql: .*by name"):
-        tiny(
-            "select order_id, amount from raw.orders "
-            "union all by name select order_id from raw.refunds"
-        )
+        tiny("select order_id, amount from raw.orders union all by name select order_id from raw.refunds")
 
 
 def test_table_column_lineage_builds_dagsters_object():
@@ -209,9 +201,7 @@ def test_table_column_lineage_builds_dagsters_object():
     built = table_column_lineage(lineage, lambda table: dg.AssetKey(table.split(".")))
     assert built == dg.TableColumnLineage(
         deps_by_column={
-            "order_id": [
-                dg.TableColumnDep(asset_key=dg.AssetKey(["raw", "orders"]), column_name="order_id")
-            ],
+            "order_id": [dg.TableColumnDep(asset_key=dg.AssetKey(["raw", "orders"]), column_name="order_id")],
             "amount_plus_one": [
                 dg.TableColumnDep(asset_key=dg.AssetKey(["raw", "orders"]), column_name="amount")
             ],
@@ -322,9 +312,7 @@ def test_the_sql_files_are_found():
         ),
     ],
 )
-def test_lineage_of_a_column_is_what_the_sql_reads(
-    warehouse_columns, layer, name, column, expected
-):
+def test_lineage_of_a_column_is_what_the_sql_reads(warehouse_columns, layer, name, column, expected):
     assert lineage_of(sql_file(layer, name), warehouse_columns)[column] == expected
 
 
@@ -343,7 +331,5 @@ def test_every_output_column_has_a_lineage(warehouse_columns, path):
     without_source = {column for column, sources in lineage.items() if not sources}
     allowed = {column for allowed_file, column in NO_SOURCE_COLUMN if allowed_file == file}
     unexplained = sorted(without_source - allowed)
-    assert not unexplained, (
-        f"{path.relative_to(REPOSITORY_DIR)}: no source column for {unexplained}"
-    )
+    assert not unexplained, f"{path.relative_to(REPOSITORY_DIR)}: no source column for {unexplained}"
     assert not allowed - without_source, f"stale NO_SOURCE_COLUMN entries for {file}"

@@ -41,7 +41,12 @@ CARRIER_MONTHLY_PERFORMANCE = Table(
         FLIGHTS_COUNT,
         column("cancelled_flights", "BIGINT", "Flights that never departed.", COUNT),
         CANCELLATION_RATE,
-        *delay_columns("mean_dep_delay_minutes", "p90_dep_delay_minutes", "mean_arr_delay_minutes", "p90_arr_delay_minutes"),
+        *delay_columns(
+            "mean_dep_delay_minutes",
+            "p90_dep_delay_minutes",
+            "mean_arr_delay_minutes",
+            "p90_arr_delay_minutes",
+        ),
         ON_TIME_SHARE,
     ),
     unique=("carrier", "month"),
@@ -55,8 +60,15 @@ ROUTE_PERFORMANCE = Table(
     (
         column("origin", "VARCHAR", "FAA code of the NYC departure airport.", NYC_AIRPORT),
         column("dest", "VARCHAR", "FAA code of the destination.", FAA_CODE),
-        column("dest_name", "VARCHAR", "Destination airport name; every destination must be in staging/airports."),
-        column("distance_miles", "INTEGER", "Median great-circle distance of the route's flights in miles.", greater_than(0)),
+        column(
+            "dest_name", "VARCHAR", "Destination airport name; every destination must be in staging/airports."
+        ),
+        column(
+            "distance_miles",
+            "INTEGER",
+            "Median great-circle distance of the route's flights in miles.",
+            greater_than(0),
+        ),
         FLIGHTS_COUNT,
         column("carriers", "BIGINT", "Distinct carriers flying the route.", greater_than(0)),
         CANCELLATION_RATE,
@@ -72,7 +84,9 @@ WEATHER_IMPACT = Table(
     "One row per weather factor and bin: departure delays under precipitation, visibility and wind.",
     (
         column("factor", "VARCHAR", "Weather factor: precipitation, visibility or wind.", WEATHER_FACTOR),
-        column("bin", "VARCHAR", "Range of the factor at the origin in the scheduled hour, or 'no observation'."),
+        column(
+            "bin", "VARCHAR", "Range of the factor at the origin in the scheduled hour, or 'no observation'."
+        ),
         FLIGHTS_COUNT,
         CANCELLATION_RATE,
         *delay_columns("mean_dep_delay_minutes", "p90_dep_delay_minutes"),
@@ -92,8 +106,17 @@ FLEET_PERFORMANCE = Table(
     "fleet_performance",
     "One row per manufacturer and plane-age band: flights, planes and delays.",
     (
-        column("manufacturer", "VARCHAR", "Unified manufacturer name, or 'unknown' when the plane is not in planes."),
-        column("age_band", "VARCHAR", "Plane age in the flight's year, in five-year bands, or 'unknown'.", one_of(AGE_BANDS)),
+        column(
+            "manufacturer",
+            "VARCHAR",
+            "Unified manufacturer name, or 'unknown' when the plane is not in planes.",
+        ),
+        column(
+            "age_band",
+            "VARCHAR",
+            "Plane age in the flight's year, in five-year bands, or 'unknown'.",
+            one_of(AGE_BANDS),
+        ),
         FLIGHTS_COUNT,
         column("planes", "BIGINT", "Distinct tail numbers that flew.", COUNT),
         CANCELLATION_RATE,
@@ -109,11 +132,31 @@ WEATHER_DELAY_MODEL = Table(
     (
         column("origin", "VARCHAR", "FAA code of the NYC departure airport.", NYC_AIRPORT),
         column("factor", "VARCHAR", "Weather factor: precipitation, visibility or wind.", WEATHER_FACTOR),
-        column("minutes_per_unit", "DOUBLE", "Fitted change in departure delay (minutes) per unit of the factor.", in_range(-1440, 1440)),
+        column(
+            "minutes_per_unit",
+            "DOUBLE",
+            "Fitted change in departure delay (minutes) per unit of the factor.",
+            in_range(-1440, 1440),
+        ),
         column("unit", "VARCHAR", "Unit of minutes_per_unit, e.g. minutes per inch of rain in the hour."),
-        column("baseline_minutes", "DOUBLE", "Fitted delay in minutes with every factor at zero (the intercept).", DELAY_MINUTES),
-        column("flights", "BIGINT", "Departed flights with a delay and a full weather observation in the fit.", greater_than(0)),
-        column("r_squared", "DOUBLE", "Share (0–1) of the delay variance the three factors explain.", in_range(0, 1)),
+        column(
+            "baseline_minutes",
+            "DOUBLE",
+            "Fitted delay in minutes with every factor at zero (the intercept).",
+            DELAY_MINUTES,
+        ),
+        column(
+            "flights",
+            "BIGINT",
+            "Departed flights with a delay and a full weather observation in the fit.",
+            greater_than(0),
+        ),
+        column(
+            "r_squared",
+            "DOUBLE",
+            "Share (0–1) of the delay variance the three factors explain.",
+            in_range(0, 1),
+        ),
     ),
     unique=("origin", "factor"),
 )

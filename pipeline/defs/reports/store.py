@@ -14,9 +14,7 @@ from pipeline.paths import resolve_path
 class ReportStore(dg.ConfigurableResource):
     """Folder the report's chart files are written to."""
 
-    path: str | None = Field(
-        default=None, description="Report folder; default $REPORT_DIR or data/reports."
-    )
+    path: str | None = Field(default=None, description="Report folder; default $REPORT_DIR or data/reports.")
 
     @property
     def root(self) -> Path:
