@@ -21,7 +21,9 @@ import dagster as dg
 class Rule:
     """A rule every non-null value of a column obeys, named as pandera names its built-in check."""
 
-    check: str  # in_range, greater_than, greater_than_or_equal_to, less_than_or_equal_to, isin, str_matches
+    # in_range, greater_than, greater_than_or_equal_to, less_than_or_equal_to, isin, str_matches, or
+    # hhmm: a clock time written as hours * 100 + minutes, within (low, high), minutes under 60
+    check: str
     args: tuple[Any, ...]
 
     @property
@@ -38,10 +40,11 @@ class Rule:
         }
         if self.check in comparisons:
             return f"{column_sql} {comparisons[self.check]} ${param}", {param: self.args[0]}
-        if self.check == "in_range":
+        if self.check in ("in_range", "hhmm"):
             low, high = self.args
+            minutes = f" and {column_sql} % 100 < 60" if self.check == "hhmm" else ""
             return (
-                f"{column_sql} >= ${param}_min and {column_sql} <= ${param}_max",
+                f"{column_sql} >= ${param}_min and {column_sql} <= ${param}_max{minutes}",
                 {f"{param}_min": low, f"{param}_max": high},
             )
         if self.check == "isin":
@@ -54,6 +57,9 @@ class Rule:
     def pandera_check(self):
         import pandera.pandas as pa
 
+        if self.check == "hhmm":
+            low, high = self.args
+            return pa.Check(lambda values: values.between(low, high) & (values % 100 < 60), error=self.label)
         return getattr(pa.Check, self.check)(*self.args)
 
 
@@ -81,6 +87,11 @@ def matches(pattern: str) -> Rule:
     return Rule("str_matches", (pattern,))
 
 
+def hhmm(low: int = 0, high: int = 2359) -> Rule:
+    """A clock time as hours * 100 + minutes (830 is 08:30) between ``low`` and ``high``, minutes < 60."""
+    return Rule("hhmm", (low, high))
+
+
 @dataclass(frozen=True)
 class RowRule:
     """A rule relating two columns of the same row, e.g. ``cancelled_flights <= flights``."""
@@ -96,6 +107,32 @@ class RowRule:
     def pandas_holds(self) -> Callable[[Any], Any]:
         compare = {"<": operator.lt, "<=": operator.le, "=": operator.eq, ">=": operator.ge, ">": operator.gt}
         return lambda frame: compare[self.comparison](frame[self.left], frame[self.right])
+
+
+@dataclass(frozen=True)
+class Agreement:
+    """What the values of one row mean together: a DuckDB predicate over the row's columns.
+
+    It holds for a row when it is true, or null because a value it needs is missing (say so in
+    the predicate when a missing value matters: ``(dep_time is null) = (dep_delay is null)``).
+    Usable wherever ``RowRule`` is in a DuckDB contract: ``left`` names the column a violation is
+    reported under and ``label`` is the predicate itself.
+    """
+
+    columns: tuple[str, ...]
+    predicate: str
+    meaning: str  # one line for a reader: what a row that breaks it would mean
+
+    @property
+    def left(self) -> str:
+        return self.columns[0]
+
+    @property
+    def label(self) -> str:
+        return self.predicate
+
+    def pandas_holds(self) -> Callable[[Any], Any]:
+        raise NotImplementedError(f"agreement {self.predicate!r} is checked in DuckDB only")
 
 
 @dataclass(frozen=True)
@@ -125,7 +162,10 @@ class Table:
     description: str
     columns: tuple[Column, ...]
     unique: tuple[str, ...] = ()  # a key over several columns; one-column keys set Column.unique
-    row_rules: tuple[RowRule, ...] = ()
+    row_rules: tuple[RowRule | Agreement, ...] = ()
+    # "<table>.<column>" of other tables in the schema whose values are keys of this one (a
+    # dimension's unique column): a new version may not drop a key they use.
+    used_by: tuple[str, ...] = ()
 
     @property
     def qualified_name(self) -> str:
@@ -146,6 +186,12 @@ class Table:
 
     def column(self, name: str) -> Column:
         return next(column for column in self.columns if column.name == name)
+
+    @property
+    def key(self) -> tuple[str, ...]:
+        """The columns that identify a row: the one-column key, or the several-column one."""
+        single = tuple(column.name for column in self.columns if column.unique)
+        return single or self.unique
 
     def column_schema(self) -> dg.TableSchema:
         """Names, DuckDB types, descriptions and rules, as the asset's Columns table shows them."""
