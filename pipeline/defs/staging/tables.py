@@ -1,18 +1,31 @@
 """The staging tables: typed, cleaned and deduplicated; every instant a TIMESTAMPTZ.
 
 Their rules are the staging contract: DuckDB checks them on the written slice before it commits.
+A column that holds the same values as a raw column takes that column's rules (``same_as``), so
+the domain is stated once, in ``pipeline/defs/raw/tables.py``, and checked at ingest and again here.
 """
 
 from pipeline.constants import STAGING_SCHEMA
-from pipeline.defs.rules import CARRIER_CODE, DELAY_MINUTES, FAA_CODE, NYC_AIRPORT, TAIL_NUMBER
-from pipeline.warehouse.tables import Table, at_least, at_most, column, greater_than, in_range, matches, one_of
+from pipeline.defs.raw import tables as raw
+from pipeline.warehouse.tables import Rule, Table, column, matches
+
+
+def same_as(raw_table: Table, raw_column: str) -> tuple[Rule, ...]:
+    """The rules of a raw column, for a staging column holding the same values."""
+    return raw_table.column(raw_column).rules
+
 
 UTC = "TIMESTAMP WITH TIME ZONE"
 
 
 def lineage(table: str):
     return (
-        column("_source_file", "VARCHAR", "Landed file the row came from.", matches(rf"^{table}_\d{{4}}-\d{{2}}\.csv$")),
+        column(
+            "_source_file",
+            "VARCHAR",
+            "Landed file the row came from.",
+            matches(rf"^{table}_\d{{4}}-\d{{2}}\.csv(\.gz)?$"),
+        ),
         column("_loaded_at", UTC, "When the raw load of that file ran (UTC)."),
     )
 
@@ -23,25 +36,92 @@ FLIGHTS = Table(
     "One row per scheduled flight departing NYC.",
     (
         column("flight_date", "DATE", "Local date of the scheduled departure at the origin."),
-        column("year", "SMALLINT", "Year of flight_date.", in_range(1900, 2100)),
-        column("month", "TINYINT", "Month of flight_date, 1–12.", in_range(1, 12)),
-        column("day", "TINYINT", "Day of month of flight_date.", in_range(1, 31)),
-        column("carrier", "VARCHAR", "Two-character carrier code, upper case (see staging/airlines).", CARRIER_CODE),
-        column("flight_number", "INTEGER", "Flight number.", in_range(1, 9999)),
-        column("tailnum", "VARCHAR", "Plane tail number, upper case; null when unknown.", TAIL_NUMBER, nullable=True),
-        column("origin", "VARCHAR", "FAA code of the NYC departure airport.", NYC_AIRPORT),
-        column("dest", "VARCHAR", "FAA code of the destination (see staging/airports).", FAA_CODE),
-        column("sched_dep_at", UTC, "Scheduled departure instant (origin's local clock through its IANA time zone)."),
-        column("dep_at", UTC, "Actual departure instant: scheduled plus the delay; null when cancelled.", nullable=True),
-        column("sched_arr_at", UTC, "Scheduled arrival instant (destination's time zone; next day if before departure)."),
-        column("arr_at", UTC, "Actual arrival instant: scheduled plus the delay; null when cancelled or diverted.", nullable=True),
-        column("dep_delay_minutes", "INTEGER", "Departure delay in minutes (negative: early); null when cancelled.", DELAY_MINUTES, nullable=True),
-        column("arr_delay_minutes", "INTEGER", "Arrival delay in minutes (negative: early); null when cancelled or diverted.", DELAY_MINUTES, nullable=True),
-        column("air_time_minutes", "INTEGER", "Minutes in the air; null when cancelled or diverted.", in_range(1, 1440), nullable=True),
-        column("distance_miles", "INTEGER", "Great-circle distance between the airports in miles.", greater_than(0), at_most(12500)),
-        column("is_cancelled", "BOOLEAN", "True when the flight never departed (no departure time reported)."),
-        column("is_diverted", "BOOLEAN", "True when it departed but reported no arrival delay (landed elsewhere)."),
-        column("sched_dep_hour", UTC, "Scheduled departure hour in UTC, the key to join the origin's weather."),
+        column("year", "SMALLINT", "Year of flight_date.", *same_as(raw.FLIGHTS, "year")),
+        column("month", "TINYINT", "Month of flight_date, 1–12.", *same_as(raw.FLIGHTS, "month")),
+        column("day", "TINYINT", "Day of month of flight_date.", *same_as(raw.FLIGHTS, "day")),
+        column(
+            "carrier",
+            "VARCHAR",
+            "Two-character carrier code, upper case (see staging/airlines).",
+            *same_as(raw.FLIGHTS, "carrier"),
+        ),
+        column("flight_number", "INTEGER", "Flight number.", *same_as(raw.FLIGHTS, "flight")),
+        column(
+            "tailnum",
+            "VARCHAR",
+            "Plane tail number, upper case; null when unknown.",
+            *same_as(raw.FLIGHTS, "tailnum"),
+            nullable=True,
+        ),
+        column(
+            "origin", "VARCHAR", "FAA code of the NYC departure airport.", *same_as(raw.FLIGHTS, "origin")
+        ),
+        column(
+            "dest",
+            "VARCHAR",
+            "FAA code of the destination (see staging/airports).",
+            *same_as(raw.FLIGHTS, "dest"),
+        ),
+        column(
+            "sched_dep_at",
+            UTC,
+            "Scheduled departure instant (origin's local clock through its IANA time zone).",
+        ),
+        column(
+            "dep_at",
+            UTC,
+            "Actual departure instant: scheduled plus the delay; null when cancelled.",
+            nullable=True,
+        ),
+        column(
+            "sched_arr_at",
+            UTC,
+            "Scheduled arrival instant (destination's time zone; next day if before departure).",
+        ),
+        column(
+            "arr_at",
+            UTC,
+            "Actual arrival instant: scheduled plus the delay; null when cancelled or diverted.",
+            nullable=True,
+        ),
+        column(
+            "dep_delay_minutes",
+            "INTEGER",
+            "Departure delay in minutes (negative: early); null when cancelled.",
+            *same_as(raw.FLIGHTS, "dep_delay"),
+            nullable=True,
+        ),
+        column(
+            "arr_delay_minutes",
+            "INTEGER",
+            "Arrival delay in minutes (negative: early); null when cancelled or diverted.",
+            *same_as(raw.FLIGHTS, "arr_delay"),
+            nullable=True,
+        ),
+        column(
+            "air_time_minutes",
+            "INTEGER",
+            "Minutes in the air; null when cancelled or diverted.",
+            *same_as(raw.FLIGHTS, "air_time"),
+            nullable=True,
+        ),
+        column(
+            "distance_miles",
+            "INTEGER",
+            "Great-circle distance between the airports in miles.",
+            *same_as(raw.FLIGHTS, "distance"),
+        ),
+        column(
+            "is_cancelled", "BOOLEAN", "True when the flight never departed (no departure time reported)."
+        ),
+        column(
+            "is_diverted",
+            "BOOLEAN",
+            "True when it departed but reported no arrival delay (landed elsewhere).",
+        ),
+        column(
+            "sched_dep_hour", UTC, "Scheduled departure hour in UTC, the key to join the origin's weather."
+        ),
         *lineage("flights"),
     ),
 )
@@ -51,20 +131,81 @@ WEATHER = Table(
     "weather",
     "One row per NYC airport and hour of weather observation.",
     (
-        column("origin", "VARCHAR", "FAA code of the observing NYC airport.", NYC_AIRPORT),
+        column(
+            "origin", "VARCHAR", "FAA code of the observing NYC airport.", *same_as(raw.WEATHER, "origin")
+        ),
         column("observation_date", "DATE", "Local (New York) date of the observation."),
-        column("local_hour", "TINYINT", "Local (New York) hour of the observation, 0–23.", in_range(0, 23)),
+        column(
+            "local_hour",
+            "TINYINT",
+            "Local (New York) hour of the observation, 0–23.",
+            *same_as(raw.WEATHER, "hour"),
+        ),
         column("observed_at", UTC, "The observed hour as an instant (UTC)."),
-        column("temperature_f", "DOUBLE", "Temperature in °F; null when not reported.", in_range(-60, 130), nullable=True),
-        column("dew_point_f", "DOUBLE", "Dew point in °F; null when not reported.", in_range(-80, 100), nullable=True),
-        column("relative_humidity", "DOUBLE", "Relative humidity in percent, 0–100.", in_range(0, 100), nullable=True),
-        column("wind_direction_deg", "SMALLINT", "Wind direction in degrees, 0–360.", in_range(0, 360), nullable=True),
+        column(
+            "temperature_f",
+            "DOUBLE",
+            "Temperature in °F; null when not reported.",
+            *same_as(raw.WEATHER, "temp"),
+            nullable=True,
+        ),
+        column(
+            "dew_point_f",
+            "DOUBLE",
+            "Dew point in °F; null when not reported.",
+            *same_as(raw.WEATHER, "dewp"),
+            nullable=True,
+        ),
+        column(
+            "relative_humidity",
+            "DOUBLE",
+            "Relative humidity in percent, 0–100.",
+            *same_as(raw.WEATHER, "humid"),
+            nullable=True,
+        ),
+        column(
+            "wind_direction_deg",
+            "SMALLINT",
+            "Wind direction in degrees, 0–360.",
+            *same_as(raw.WEATHER, "wind_dir"),
+            nullable=True,
+        ),
         # Only the sign: the source has a 1,048 mph reading that readings_plausible reports (WARN).
-        column("wind_speed_mph", "DOUBLE", "Sustained wind speed in mph.", at_least(0), nullable=True),
-        column("wind_gust_mph", "DOUBLE", "Wind gust speed in mph.", at_least(0), nullable=True),
-        column("precipitation_in", "DOUBLE", "Precipitation during the hour in inches.", in_range(0, 20), nullable=True),
-        column("pressure_mbar", "DOUBLE", "Sea-level pressure in millibars.", in_range(850, 1100), nullable=True),
-        column("visibility_miles", "DOUBLE", "Visibility in miles (10 is the reporting maximum).", at_least(0), nullable=True),
+        column(
+            "wind_speed_mph",
+            "DOUBLE",
+            "Sustained wind speed in mph.",
+            *same_as(raw.WEATHER, "wind_speed"),
+            nullable=True,
+        ),
+        column(
+            "wind_gust_mph",
+            "DOUBLE",
+            "Wind gust speed in mph.",
+            *same_as(raw.WEATHER, "wind_gust"),
+            nullable=True,
+        ),
+        column(
+            "precipitation_in",
+            "DOUBLE",
+            "Precipitation during the hour in inches.",
+            *same_as(raw.WEATHER, "precip"),
+            nullable=True,
+        ),
+        column(
+            "pressure_mbar",
+            "DOUBLE",
+            "Sea-level pressure in millibars.",
+            *same_as(raw.WEATHER, "pressure"),
+            nullable=True,
+        ),
+        column(
+            "visibility_miles",
+            "DOUBLE",
+            "Visibility in miles (10 is the reporting maximum).",
+            *same_as(raw.WEATHER, "visib"),
+            nullable=True,
+        ),
         *lineage("weather"),
     ),
     unique=("origin", "observed_at"),
@@ -75,15 +216,55 @@ AIRPORTS = Table(
     "airports",
     "One row per airport FAA code, with its IANA time zone.",
     (
-        column("faa", "VARCHAR", "FAA airport code.", FAA_CODE, unique=True),
+        column("faa", "VARCHAR", "FAA airport code.", *same_as(raw.AIRPORTS, "faa"), unique=True),
         column("airport_name", "VARCHAR", "Airport name, trimmed."),
-        column("latitude", "DOUBLE", "Latitude in degrees; null for reference-only airports.", in_range(-90, 90), nullable=True),
-        column("longitude", "DOUBLE", "Longitude in degrees; null for reference-only airports.", in_range(-180, 180), nullable=True),
-        column("altitude_ft", "INTEGER", "Altitude in feet; null for reference-only airports.", in_range(-1500, 30000), nullable=True),
-        column("utc_offset_hours", "SMALLINT", "Standard-time offset from UTC in hours.", in_range(-12, 14), nullable=True),
-        column("dst_rule", "VARCHAR", "Daylight saving rule: A (US), U (unknown), N (none).", one_of(["A", "U", "N"]), nullable=True),
-        column("time_zone", "VARCHAR", "IANA time zone used to place local clock times; null when unknown.", nullable=True),
-        column("from_reference_supplement", "BOOLEAN", "True when the row comes from the reference file shipped with the code, not the source."),
+        column(
+            "latitude",
+            "DOUBLE",
+            "Latitude in degrees; null for reference-only airports.",
+            *same_as(raw.AIRPORTS, "lat"),
+            nullable=True,
+        ),
+        column(
+            "longitude",
+            "DOUBLE",
+            "Longitude in degrees; null for reference-only airports.",
+            *same_as(raw.AIRPORTS, "lon"),
+            nullable=True,
+        ),
+        column(
+            "altitude_ft",
+            "INTEGER",
+            "Altitude in feet; null for reference-only airports.",
+            *same_as(raw.AIRPORTS, "alt"),
+            nullable=True,
+        ),
+        column(
+            "utc_offset_hours",
+            "SMALLINT",
+            "Standard-time offset from UTC in hours.",
+            *same_as(raw.AIRPORTS, "tz"),
+            nullable=True,
+        ),
+        column(
+            "dst_rule",
+            "VARCHAR",
+            "Daylight saving rule: A (US), U (unknown), N (none).",
+            *same_as(raw.AIRPORTS, "dst"),
+            nullable=True,
+        ),
+        column(
+            "time_zone",
+            "VARCHAR",
+            "IANA time zone used to place local clock times; null when unknown.",
+            *same_as(raw.AIRPORTS, "tzone"),
+            nullable=True,
+        ),
+        column(
+            "from_reference_supplement",
+            "BOOLEAN",
+            "True when the row comes from the reference file shipped with the code, not the source.",
+        ),
     ),
 )
 
@@ -92,7 +273,13 @@ AIRLINES = Table(
     "airlines",
     "One row per carrier code.",
     (
-        column("carrier", "VARCHAR", "Two-character carrier code, upper case.", CARRIER_CODE, unique=True),
+        column(
+            "carrier",
+            "VARCHAR",
+            "Two-character carrier code, upper case.",
+            *same_as(raw.AIRLINES, "carrier"),
+            unique=True,
+        ),
         column("carrier_name", "VARCHAR", "Full airline name."),
     ),
 )
@@ -102,14 +289,43 @@ PLANES = Table(
     "planes",
     "One row per tail number.",
     (
-        column("tailnum", "VARCHAR", "Plane tail number, upper case.", TAIL_NUMBER, unique=True),
-        column("build_year", "SMALLINT", "Year the plane was built; null when unknown.", in_range(1903, 2100), nullable=True),
-        column("aircraft_type", "VARCHAR", "Type of aircraft, e.g. Fixed wing multi engine."),
-        column("manufacturer", "VARCHAR", "Manufacturer with one spelling per company (AIRBUS, BOMBARDIER, ...)."),
+        column(
+            "tailnum",
+            "VARCHAR",
+            "Plane tail number, upper case.",
+            *same_as(raw.PLANES, "tailnum"),
+            unique=True,
+        ),
+        column(
+            "build_year",
+            "SMALLINT",
+            "Year the plane was built; null when unknown.",
+            *same_as(raw.PLANES, "year"),
+            nullable=True,
+        ),
+        column(
+            "aircraft_type",
+            "VARCHAR",
+            "Type of aircraft, e.g. Fixed wing multi engine.",
+            *same_as(raw.PLANES, "type"),
+        ),
+        column(
+            "manufacturer", "VARCHAR", "Manufacturer with one spelling per company (AIRBUS, BOMBARDIER, ...)."
+        ),
         column("model", "VARCHAR", "Model designation."),
-        column("engines", "TINYINT", "Number of engines.", in_range(1, 8)),
-        column("seats", "SMALLINT", "Number of seats.", in_range(1, 1000)),
-        column("cruise_speed_mph", "SMALLINT", "Average cruising speed in mph; null for most planes.", in_range(1, 800), nullable=True),
-        column("engine_type", "VARCHAR", "Type of engine, e.g. Turbo-fan."),
+        column("engines", "TINYINT", "Number of engines.", *same_as(raw.PLANES, "engines")),
+        column("seats", "SMALLINT", "Number of seats.", *same_as(raw.PLANES, "seats")),
+        column(
+            "cruise_speed_mph",
+            "SMALLINT",
+            "Average cruising speed in mph; null for most planes.",
+            *same_as(raw.PLANES, "speed"),
+            nullable=True,
+        ),
+        column("engine_type", "VARCHAR", "Type of engine, e.g. Turbo-fan.", *same_as(raw.PLANES, "engine")),
     ),
 )
+
+# What identifies a flight; staging's flight_identity_unique check holds the whole table to it,
+# across months. (The other tables' keys are their declared unique columns above.)
+FLIGHT_IDENTITY = ("carrier", "flight_number", "origin", "sched_dep_at")
