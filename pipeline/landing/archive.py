@@ -18,14 +18,20 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import time
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
+from pipeline.landing.quarantine import FileChangedWhileMoving
+
 INCOMING_DIR = ".incoming"
 MANIFEST_NAME = "manifest.json"
 VERSION_DIGITS = 16
+# A file that changes while it is copied is copied again after a short pause, a few times.
+SNAPSHOT_ATTEMPTS = 3
+SNAPSHOT_RETRY_SECONDS = 1.0
 
 
 @dataclass(frozen=True)
@@ -53,18 +59,41 @@ class ArchivedFile:
 
 
 def take_snapshot(landed: Path, archive_root: Path) -> Snapshot:
-    """Copy ``landed`` under ``<archive>/.incoming`` while hashing it."""
+    """Copy ``landed`` under ``<archive>/.incoming`` while hashing it.
+
+    The copy is of one version: if the file is written to while it is copied, the copy is thrown
+    away and taken again (up to SNAPSHOT_ATTEMPTS times), then FileChangedWhileMoving. The landing
+    file itself is only read.
+    """
     incoming = archive_root / INCOMING_DIR
     incoming.mkdir(parents=True, exist_ok=True)
-    copy = incoming / f"{uuid.uuid4().hex}_{landed.name}"
-    digest = hashlib.sha256()
-    size = 0
-    with open(landed, "rb") as reader, open(copy, "xb") as writer:
-        for block in iter(lambda: reader.read(1 << 20), b""):
-            digest.update(block)
-            size += len(block)
-            writer.write(block)
-    return Snapshot(copy, landed, digest.hexdigest(), size)
+    for attempt in range(1, SNAPSHOT_ATTEMPTS + 1):
+        copy = incoming / f"{uuid.uuid4().hex}_{landed.name}"
+        digest = hashlib.sha256()
+        size = 0
+        with open(landed, "rb") as reader, open(copy, "xb") as writer:
+            before = os.fstat(reader.fileno())
+            for block in iter(lambda: reader.read(1 << 20), b""):
+                digest.update(block)
+                size += len(block)
+                writer.write(block)
+            after = os.fstat(reader.fileno())
+        if (
+            (before.st_size, before.st_mtime_ns)
+            == (after.st_size, after.st_mtime_ns)
+            == (
+                size,
+                os.stat(landed).st_mtime_ns,
+            )
+        ):
+            return Snapshot(copy, landed, digest.hexdigest(), size)
+        copy.unlink()
+        if attempt < SNAPSHOT_ATTEMPTS:
+            time.sleep(SNAPSHOT_RETRY_SECONDS)
+    raise FileChangedWhileMoving(
+        f"{landed} kept changing while it was copied ({SNAPSHOT_ATTEMPTS} attempts): it is still being "
+        "written. It was left in place; it loads once it is complete."
+    )
 
 
 def discard(snapshot: Snapshot) -> None:
