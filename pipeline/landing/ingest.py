@@ -1,36 +1,43 @@
 """Ingestion: a landed file is checked before it loads; a bad one is quarantined and the run fails.
 
-Each file is first copied aside (``archive.take_snapshot``) and the copy is validated against the
-columns its table declares (``pipeline/defs/raw/tables.py``, the single statement of the
-contract): not empty, ending with a complete line (a truncated or half-written file does not), a
-UTF-8 header naming exactly the expected columns in order, at least one data row, every row with
-the right number of fields, values that fit their types and valid UTF-8, and — for a monthly file —
-every row dated in the month the file is named for. Problems name the file, line and column.
+Each file (``<name>.csv``, or the same delivery gzip-compressed as ``<name>.csv.gz``) is first
+copied aside (``archive.take_snapshot``) and the copy is validated against its raw table's
+declaration (``pipeline/defs/raw/tables.py``, the single statement of the contract):
 
-If every file of a load passes, the copies go to the archive and the load reads them from there. If
-any fails, each failing file is moved to quarantine beside a note of the reason and the load stops
-before the warehouse is opened, so every stored partition stays as it was.
+1. its framing (``framing.py``): not empty, compressed exactly when its name says so, every line
+   complete, no blank lines, a UTF-8 header naming exactly the expected columns in order;
+2. its structure: DuckDB parses it with every column as VARCHAR (``sql/parse_landed_file.sql``)
+   and ``store_rejects``: every row has the right number of fields and valid UTF-8, no value
+   spans lines, and there is at least one data row;
+3. its values (``domain.py``), once the structure is sound: every value's text against its
+   column's type and rules, the agreements between a row's values, the file's month, the key.
+
+Problems name the file, line, column and value. If every file of a load passes, the volume guard
+(``guard.py``) compares them with what is stored; then the copies go to the archive and the load
+reads them from there. If any file fails, each failing file is moved to quarantine beside a note
+of the reason and the load stops before the warehouse is opened, so every stored partition stays
+as it was.
 """
 
 from __future__ import annotations
 
-import csv
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
 import duckdb
 
-from pipeline.files import sha256_of
 from pipeline.defs.raw.tables import RAW_TABLES
-from pipeline.landing import archive
-from pipeline.landing.names import UnsafeLandingPath
+from pipeline.files import sha256_of
+from pipeline.landing import archive, domain, framing
+from pipeline.landing.guard import Delivery
+from pipeline.landing.names import COMPRESSED_SUFFIX, UnsafeLandingPath
 from pipeline.landing.quarantine import Problem, QuarantinedFile, quarantine
 from pipeline.landing.resources import LandingZone
 
-INGEST_SQL_DIR = Path(__file__).parent / "sql"
+INGEST_SQL_DIR = domain.SQL_DIR
 MAX_PROBLEMS_REPORTED = 10
 
 
@@ -42,13 +49,26 @@ class MissingLandingFile(FileNotFoundError):
     """A file the asset needs has not landed."""
 
 
+class AmbiguousDelivery(FileExistsError):
+    """The same file landed both plain and compressed: which one to load is not for us to guess."""
+
+
 @dataclass(frozen=True)
 class LandingRequest:
-    """One landed file a load needs; ``month_start`` set for monthly files."""
+    """One landed file a load needs (its plain ``.csv`` name); ``month_start`` set for monthly files."""
 
     table: str
     file_name: str
     month_start: date | None = None
+
+
+@dataclass(frozen=True)
+class Inspection:
+    """What validating one file found: its problems, and for the guard its rows and key values."""
+
+    problems: list[Problem]
+    rows: int = 0
+    keys: frozenset[str] | None = None
 
 
 @dataclass(frozen=True)
@@ -89,71 +109,6 @@ class RejectedLandingFiles(ValueError):
         )
 
 
-def _count_lines(path: Path) -> int:
-    with open(path, "rb") as handle:
-        return sum(block.count(b"\n") for block in iter(lambda: handle.read(1 << 20), b"")) + 1
-
-
-def _check_complete(path: Path) -> list[Problem]:
-    size = path.stat().st_size
-    if size == 0:
-        return [Problem("the file is empty (0 bytes)")]
-    with open(path, "rb") as handle:
-        handle.seek(-1, 2)
-        if handle.read(1) != b"\n":
-            return [
-                Problem(
-                    "the last line has no line ending: the file is truncated or was still being "
-                    "written",
-                    line=_count_lines(path),
-                )
-            ]
-    return []
-
-
-def _check_header(path: Path, columns: Sequence[str]) -> list[Problem]:
-    with open(path, "rb") as handle:
-        first_line = handle.readline()
-    try:
-        text = first_line.decode("utf-8-sig")
-    except UnicodeDecodeError as error:
-        return [
-            Problem(
-                f"the header is not valid UTF-8 (byte 0x{first_line[error.start]:02x} at "
-                f"position {error.start + 1})",
-                line=1,
-            )
-        ]
-    header = next(csv.reader([text]), [])
-    if header == list(columns):
-        return []
-    missing = [name for name in columns if name not in header]
-    unexpected = [name for name in header if name not in columns]
-    duplicated = sorted({name for name in header if header.count(name) > 1})
-    if len(header) == len(columns) and len(missing) == len(unexpected) == 1:
-        return [
-            Problem(
-                f"column {missing[0]!r} is named {unexpected[0]!r} in the header",
-                line=1,
-                column=missing[0],
-            )
-        ]
-    parts = [
-        f"missing columns {missing}" if missing else "",
-        f"unexpected columns {unexpected}" if unexpected else "",
-        f"duplicated columns {duplicated}" if duplicated else "",
-    ]
-    if not any(parts):
-        parts = [f"the columns are out of order: expected {list(columns)}, found {header}"]
-    return [
-        Problem(
-            "; ".join(part for part in parts if part),
-            line=1,
-            column=(missing or unexpected or duplicated or [None])[0],
-        )
-    ]
-
-
 _CONVERSION_PREFIX = re.compile(r'^Error when converting column "[^"]*"\.\s*')
 _COLUMN_COUNT = re.compile(r"Expected Number of Columns: (\d+) Found: (\d+)")
 
@@ -168,63 +123,42 @@ def _row_problem(line: int, column: str | None, error_type: str, message: str) -
     return Problem(_CONVERSION_PREFIX.sub("", message), line=line, column=column)
 
 
-def _lines_outside_month(path: Path, month_start: date) -> list[Problem]:
-    """Rows dated outside the month, by line (read only once a count says there are some)."""
-    problems = []
-    with open(path, newline="", encoding="utf-8-sig") as handle:
-        reader = csv.DictReader(handle)
-        for row in reader:
-            try:
-                year, month, day = int(row["year"]), int(row["month"]), int(row["day"])
-            except (TypeError, ValueError):
-                continue  # already reported as a row that does not parse
-            try:
-                dated = date(year, month, day)
-            except ValueError:
-                problems.append(
-                    Problem(
-                        f"{year:04d}-{month:02d}-{day:02d} is not a valid date",
-                        line=reader.line_num,
-                        column="day",
-                    )
-                )
-                continue
-            if (dated.year, dated.month) != (month_start.year, month_start.month):
-                problems.append(
-                    Problem(
-                        f"dated {dated:%Y-%m-%d}, outside the file's month {month_start:%Y-%m}",
-                        line=reader.line_num,
-                        column="month",
-                    )
-                )
-    return problems
+def inspect_landed_file(path: Path, table: str, month_start: date | None = None) -> Inspection:
+    """Validate the file at ``path`` as a source of ``raw.<table>`` (see the module's steps)."""
+    declared = RAW_TABLES[table]
+    framed = framing.check_framing(path)
+    if framed.fatal:
+        return Inspection(framed.problems)
+    columns = list(declared.csv_columns())
+    header = framing.check_header(path, columns)
+    if header:
+        return Inspection(framed.problems + header)
+    blank_lines = {problem.line for problem in framed.problems}
+    with duckdb.connect() as conn:
+        text_columns = dict.fromkeys(columns, "VARCHAR")
+        conn.execute(read_ingest_sql("parse_landed_file"), {"path": str(path), "columns": text_columns})
+        rejects = [
+            _row_problem(*row)
+            for row in conn.execute(read_ingest_sql("rejected_rows")).fetchall()
+            if row[0] not in blank_lines  # a whitespace-only line is reported once, as blank
+        ]
+        problems = framed.problems + rejects
+        rows = conn.execute("select count(*) from landed").fetchall()[0][0]
+        if rows == 0 and not problems:
+            return Inspection([Problem("the file has a header but no data rows", line=1)])
+        if not problems and framed.line_endings != rows + 1:
+            problems = framing.multiline_records(path, MAX_PROBLEMS_REPORTED)
+        if not problems:  # every record is on its own line: record n is line n + 2
+            problems = domain.check_values(conn, declared, month_start) + domain.duplicate_keys(
+                conn, declared
+            )
+        keys = domain.key_values(conn, declared) if not problems else None
+    return Inspection(sorted(problems, key=lambda problem: problem.line or 0), rows, keys)
 
 
 def validate_landed_file(path: Path, table: str, month_start: date | None = None) -> list[Problem]:
     """Everything wrong with the file at ``path`` as a source of ``raw.<table>``; empty if fine."""
-    problems = _check_complete(path)
-    if problems:
-        return problems
-    columns = RAW_TABLES[table].csv_columns()
-    problems = _check_header(path, list(columns))
-    if problems:
-        return problems
-
-    with duckdb.connect() as conn:
-        conn.execute(read_ingest_sql("parse_landed_file"), {"path": str(path), "columns": columns})
-        problems = [
-            _row_problem(*row) for row in conn.execute(read_ingest_sql("rejected_rows")).fetchall()
-        ]
-        parsed_rows = conn.execute("select count(*) from landed").fetchall()[0][0]
-        if parsed_rows == 0 and not problems:
-            return [Problem("the file has a header but no data rows", line=1)]
-        if month_start is not None:
-            [(rows_outside,)] = conn.execute(
-                read_ingest_sql("rows_outside_month"), {"month_start": month_start}
-            ).fetchall()
-            if rows_outside:
-                problems.extend(_lines_outside_month(path, month_start))
-    return sorted(problems, key=lambda problem: problem.line or 0)
+    return inspect_landed_file(path, table, month_start).problems
 
 
 def _reject(
@@ -254,40 +188,68 @@ def _reject(
     return Rejection(landed, problems, quarantined)
 
 
-def accept_landed_files(
-    landing_zone: LandingZone, requests: Sequence[LandingRequest], run_id: str | None
-) -> list[archive.ArchivedFile]:
-    """Validate and archive the requested files; quarantine and raise if any is bad.
+def find_delivery(landing_zone: LandingZone, file_name: str) -> Path:
+    """The landed file for ``file_name``: itself, or ``<file_name>.gz``; never both."""
+    found = [
+        landing_zone.root / name
+        for name in (file_name, file_name + COMPRESSED_SUFFIX)
+        if (landing_zone.root / name).is_symlink() or (landing_zone.root / name).exists()
+    ]
+    if not found:
+        raise MissingLandingFile(
+            f"Expected landing file {landing_zone.root / file_name} (or {file_name}{COMPRESSED_SUFFIX}) "
+            "does not exist; upstream has not delivered it yet."
+        )
+    if len(found) > 1:
+        raise AmbiguousDelivery(
+            f"Both {found[0]} and {found[1]} have landed: two deliveries of the same data. Nothing "
+            "was loaded; remove the one that should not load (or move it aside) and re-run."
+        )
+    return found[0]
 
-    Returns the archived copies, in request order, for the load to read.
+
+def accept_landed_files(
+    landing_zone: LandingZone,
+    requests: Sequence[LandingRequest],
+    run_id: str | None,
+    guard: Callable[[list[Delivery]], None] | None = None,
+) -> list[archive.ArchivedFile]:
+    """Validate, guard and archive the requested files; quarantine and raise if any is bad.
+
+    ``guard`` sees every validated file before anything is archived; if it raises (the volume
+    guard holds a delivery) the copies are discarded and nothing is quarantined. Returns the
+    archived copies, in request order, for the load to read.
     """
     snapshots: list[archive.Snapshot] = []
+    deliveries: list[Delivery] = []
     rejections: list[Rejection] = []
     try:
         for request in requests:
+            landed = find_delivery(landing_zone, request.file_name)
             try:
-                landed = landing_zone.landed_file(request.file_name)
+                landing_zone.landed_file(landed.name)
             except UnsafeLandingPath as error:
-                link = landing_zone.root / request.file_name
-                if not link.is_symlink():
+                if not landed.is_symlink():
                     raise
-                rejections.append(_reject(link, None, [Problem(str(error))], landing_zone, run_id))
+                rejections.append(_reject(landed, None, [Problem(str(error))], landing_zone, run_id))
                 continue
-            if not landed.is_file():
-                raise MissingLandingFile(
-                    f"Expected landing file {landed} does not exist; upstream has not delivered "
-                    "it yet."
-                )
             snapshot = archive.take_snapshot(landed, landing_zone.archive_root)
             try:
-                problems = validate_landed_file(snapshot.path, request.table, request.month_start)
+                inspection = inspect_landed_file(snapshot.path, request.table, request.month_start)
             except BaseException:
                 archive.discard(snapshot)
                 raise
-            if problems:
-                rejections.append(_reject(landed, snapshot, problems, landing_zone, run_id))
+            if inspection.problems:
+                rejections.append(_reject(landed, snapshot, inspection.problems, landing_zone, run_id))
             else:
                 snapshots.append(snapshot)
+                deliveries.append(
+                    Delivery(
+                        request.table, landed.name, request.month_start, inspection.rows, inspection.keys
+                    )
+                )
+        if not rejections and guard is not None:
+            guard(deliveries)
     except BaseException:
         for snapshot in snapshots:
             archive.discard(snapshot)

@@ -8,8 +8,8 @@ import dagster as dg
 import duckdb
 import pytest
 
-from pipeline.landing.archive import archived_versions
 from pipeline.defs.raw import assets as raw
+from pipeline.landing.archive import archived_versions
 from pipeline_tests.conftest import make_resources
 
 JANUARY = "2013-01-01"
@@ -38,9 +38,7 @@ def source_files_metadata(result) -> list[dict]:
 def stored_january(database) -> tuple[int, int]:
     """Rows and total departure delay of January as the warehouse holds it."""
     with duckdb.connect(str(database), read_only=True) as conn:
-        return conn.execute(
-            "select count(*), sum(dep_delay) from raw.flights where month = 1"
-        ).fetchall()[0]
+        return conn.execute("select count(*), sum(dep_delay) from raw.flights where month = 1").fetchall()[0]
 
 
 def source_january(path) -> tuple[int, int]:
@@ -51,9 +49,7 @@ def source_january(path) -> tuple[int, int]:
         ).fetchall()[0]
 
 
-def test_a_correction_replaces_the_month_and_the_old_version_stays_for_audit(
-    tmp_path, landing_with_january
-):
+def test_a_correction_replaces_the_month_and_the_old_version_stays_for_audit(tmp_path, landing_with_january):
     resources = make_resources(tmp_path, landing_with_january)
     landed = landing_with_january / FLIGHTS_JANUARY
     original = landed.read_bytes()
@@ -64,8 +60,10 @@ def test_a_correction_replaces_the_month_and_the_old_version_stays_for_audit(
     # Upstream corrects January: the last flight is withdrawn and one delay is restated.
     lines = original.splitlines(keepends=True)
     fields = lines[1].split(b",")
-    assert fields[5] == b"2"
-    fields[5] = b"125"  # dep_delay of the first flight: 2 -> 125 minutes
+    assert (fields[3], fields[4], fields[5]) == (b"517", b"515", b"2")
+    # The first flight left at 07:20, not 05:17: its delay is restated with it, 2 -> 125 minutes
+    # (ingest refuses a delay that disagrees with the departure and scheduled times).
+    fields[3], fields[5] = b"720", b"125"
     corrected = b"".join([lines[0], b",".join(fields), *lines[2:-1]])
     landed.write_bytes(corrected)
     second = load_january(resources)
@@ -91,9 +89,7 @@ def test_loading_the_same_file_twice_is_idempotent(tmp_path, landing_with_januar
 
     def stored_rows():
         with duckdb.connect(str(tmp_path / "warehouse.duckdb"), read_only=True) as conn:
-            return conn.execute(
-                "select * exclude (_loaded_at) from raw.flights order by all"
-            ).fetchall()
+            return conn.execute("select * exclude (_loaded_at) from raw.flights order by all").fetchall()
 
     load_january(resources)
     once = stored_rows()

@@ -1,0 +1,293 @@
+"""Every value of a landed file checked against its column's domain, on the text as delivered.
+
+The file is parsed with every column as VARCHAR (``landed``), so nothing is coerced before it is
+checked. From the raw table's declaration (``pipeline/defs/raw/tables.py``) each column's text is
+then typed only if it is exactly a value of the declared type:
+
+- an integer column takes the integer's own decimal text: digits with an optional minus sign, no
+  plus sign, leading zeros, decimals, exponent or whitespace (the text must equal the cast value
+  cast back to text, so ``12.5``, ``1e3``, `` 12`` and ``012`` are all refused, never rounded);
+- a DOUBLE column takes a decimal number, optionally with an exponent as the source writes some
+  (``1012.3``, ``-9.94``, ``1e3``), finite, no whitespace; the stored value is that number's
+  nearest double;
+- a VARCHAR column takes any non-empty text without leading or trailing whitespace or control
+  characters (line breaks, tabs);
+- ``NA`` is a missing value, allowed only in a nullable column; an empty field is refused (the
+  source writes missing values as NA).
+
+Then the declared rules on the typed values (ranges, clock times, code sets, patterns), the
+agreements between a row's values, the file's month (monthly files) and the key. All rules are
+counted in one pass over the parsed table (``sql/domain_counts.sql``, one ``count(*) filter`` each);
+only a rule that fails is read again for its first lines. Each problem names the line, the column
+and the delivered text.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from pipeline.landing.quarantine import Problem
+from pipeline.warehouse.identifiers import IDENTIFIER_PATTERN
+from pipeline.warehouse.tables import Column, Rule, Table
+
+SQL_DIR = Path(__file__).parent / "sql"
+SAMPLE_LINES = 10  # lines listed per broken rule; the count says how many there are in all
+INTEGER_TYPES = {
+    "TINYINT": (-(2**7), 2**7 - 1),
+    "SMALLINT": (-(2**15), 2**15 - 1),
+    "INTEGER": (-(2**31), 2**31 - 1),
+    "BIGINT": (-(2**63), 2**63 - 1),
+}
+TEXT_TYPES = ("VARCHAR", "DOUBLE", *INTEGER_TYPES)
+DOUBLE_TEXT = r"^-?[0-9]+(\.[0-9]+)?([eE][+-]?[0-9]+)?$"
+TEXT_DEFECT = r"^[\s\pZ]|[\s\pZ]$|[[:cntrl:]]"
+_DOUBLE = re.compile(DOUBLE_TEXT)
+_SIGNED_DIGITS = re.compile(r"[+-]?[0-9]+")
+_NUMBER = re.compile(r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+RULE_MEANINGS = {
+    "hhmm": "a clock time hhmm with minutes under 60",
+    "isin": "one of a closed set of codes",
+    "str_matches": "a pattern",
+}
+
+
+def read_template(name: str, **generated: str) -> str:
+    """``sql/<name>.sql`` with its ``__marker__`` spots filled with SQL generated from a declaration."""
+    sql = (SQL_DIR / f"{name}.sql").read_text()
+    for marker, text in generated.items():
+        sql = sql.replace(f"__{marker}__", text)
+    return sql
+
+
+def quote(name: str) -> str:
+    """A declared column name as a quoted identifier (declarations only ever hold plain names)."""
+    if not IDENTIFIER_PATTERN.fullmatch(name.removesuffix(":text")):
+        raise ValueError(f"column name {name!r} is not a plain identifier")
+    return f'"{name}"'
+
+
+@dataclass(frozen=True)
+class DomainRule:
+    """One rule as SQL over the typed rows: ``failing`` is true for a row that breaks it."""
+
+    column: str  # the column a problem names
+    kind: str  # missing | text | value | agreement | month
+    label: str
+    failing: str
+    params: dict[str, Any]
+    shown: tuple[str, ...]  # the columns whose delivered text a problem shows
+    rule: Rule | None = None
+
+
+def _typed_value(column: Column) -> str:
+    text = f"landed.{quote(column.name)}"
+    if column.type not in TEXT_TYPES:
+        raise ValueError(f"raw column {column.name} has type {column.type}, which ingest cannot check")
+    if column.type in INTEGER_TYPES:
+        value = f"try_cast({text} as {column.type})"
+        return f"case when {value}::varchar = {text} then {value} end"
+    if column.type == "DOUBLE":
+        value = f"try_cast({text} as DOUBLE)"
+        return f"case when regexp_full_match({text}, $double_text) and isfinite({value}) then {value} end"
+    return f"case when {text} <> '' and not regexp_matches({text}, $text_defect) then {text} end"
+
+
+def _typed_columns(columns: list[Column]) -> str:
+    return ",\n        ".join(
+        f"landed.{quote(c.name)} as {quote(c.name + ':text')}, {_typed_value(c)} as {quote(c.name)}"
+        for c in columns
+    )
+
+
+def domain_rules(table: Table, month_start: date | None) -> list[DomainRule]:
+    columns = [c for c in table.columns if c.name in table.csv_columns()]
+    rules: list[DomainRule] = []
+    for c in columns:
+        value, text = quote(c.name), quote(c.name + ":text")
+        if not c.nullable:
+            rules.append(DomainRule(c.name, "missing", "not NA", f"{text} is null", {}, (c.name,)))
+        rules.append(
+            DomainRule(c.name, "text", c.type, f"{text} is not null and {value} is null", {}, (c.name,))
+        )
+        for rule in c.rules:
+            holds, params = rule.holds(value, f"p{len(rules)}")
+            failing = f"{value} is not null and not coalesce({holds}, false)"
+            rules.append(DomainRule(c.name, "value", rule.label, failing, params, (c.name,), rule))
+    for agreement in table.row_rules:
+        typed = " and ".join(
+            f"({quote(n + ':text')} is null or {quote(n)} is not null)" for n in agreement.columns
+        )
+        failing = f"{typed} and not coalesce({agreement.label}, true)"
+        rules.append(
+            DomainRule(
+                ", ".join(agreement.columns), "agreement", agreement.meaning, failing, {}, agreement.columns
+            )
+        )
+    if month_start is not None:
+        failing = (
+            '"year" is not null and "month" is not null and "day" is not null and '
+            'date_trunc(\'month\', try(make_date("year", "month", "day"))) is distinct from $month_start'
+        )
+        rules.append(
+            DomainRule(
+                "month",
+                "month",
+                "in the file's month",
+                failing,
+                {"month_start": month_start},
+                ("year", "month", "day"),
+            )
+        )
+    return rules
+
+
+def _text_problem(column: Column, text: str) -> str:
+    shown = repr(text)
+    if text == "":
+        return "empty value (a missing value is written NA)"
+    if text != text.strip():
+        return f"value {shown} has leading or trailing whitespace"
+    if column.type in INTEGER_TYPES:
+        low, high = INTEGER_TYPES[column.type]
+        if _SIGNED_DIGITS.fullmatch(text):
+            if not low <= int(text) <= high:
+                return f"value {shown} does not fit {column.type} ({low}…{high})"
+            return f"value {shown} is not written as the integer itself ({int(text)}: no plus sign or leading zeros)"
+        what = "a decimal number, not an integer" if _NUMBER.fullmatch(text) else "not a number"
+        return f"value {shown} is {what}: {column.type} takes digits with an optional minus sign"
+    if column.type == "DOUBLE":
+        if _DOUBLE.fullmatch(text):
+            return f"value {shown} is too large for DOUBLE"
+        return f"value {shown} is not a decimal number (written like 1012.3, -9.94 or 1e3)"
+    if _CONTROL.search(text):
+        return f"value {shown} holds a control character or line break"
+    return f"value {shown} has leading or trailing whitespace"
+
+
+def _problem(rule: DomainRule, table: Table, line: int, texts: tuple[str | None, ...]) -> Problem:
+    if rule.kind == "missing":
+        return Problem("value NA (missing), but the column requires a value", line, rule.column)
+    if rule.kind == "text":
+        return Problem(_text_problem(table.column(rule.column), texts[0]), line, rule.column)
+    if rule.kind == "value":
+        meaning = RULE_MEANINGS.get(rule.rule.check) if rule.rule else None
+        return Problem(
+            f"value {texts[0]!r} breaks {rule.label}" + (f" ({meaning})" if meaning else ""),
+            line,
+            rule.column,
+        )
+    if rule.kind == "month":
+        year, month, day = (int(text) for text in texts)
+        try:
+            dated = date(year, month, day)
+        except ValueError:
+            return Problem(f"{year:04d}-{month:02d}-{day:02d} is not a valid date", line, "day")
+        month_start = rule.params["month_start"]
+        return Problem(f"dated {dated:%Y-%m-%d}, outside the file's month {month_start:%Y-%m}", line, "month")
+    values = ", ".join(
+        f"{name}={'NA' if text is None else repr(text)}" for name, text in zip(rule.shown, texts, strict=True)
+    )
+    return Problem(f"{values} disagree: {rule.label}", line, rule.column)
+
+
+def _params(rules: list[DomainRule], sql: str, **more: Any) -> dict[str, Any]:
+    """The rules' parameters that ``sql`` uses (DuckDB refuses any it does not)."""
+    params: dict[str, Any] = {"double_text": DOUBLE_TEXT, "text_defect": TEXT_DEFECT, **more}
+    for rule in rules:
+        params.update(rule.params)
+    return {name: value for name, value in params.items() if re.search(rf"\${name}\b", sql)}
+
+
+def check_values(conn: duckdb.DuckDBPyConnection, table: Table, month_start: date | None) -> list[Problem]:
+    """Every rule broken by the text in ``landed``: up to SAMPLE_LINES problems per rule, then a count."""
+    rules = domain_rules(table, month_start)
+    typed = _typed_columns([c for c in table.columns if c.name in table.csv_columns()])
+    counts_sql = read_template(
+        "domain_counts",
+        typed_columns=typed,
+        rule_counts=",\n    ".join(f"count(*) filter (where {rule.failing})" for rule in rules),
+    )
+    counts = conn.execute(counts_sql, _params(rules, counts_sql)).fetchone()
+    problems: list[Problem] = []
+    for rule, failing_rows in zip(rules, counts, strict=True):
+        if not failing_rows:
+            continue
+        sample_sql = read_template(
+            "domain_sample",
+            typed_columns=typed,
+            shown_columns=", ".join(f"typed.{quote(name + ':text')}" for name in rule.shown),
+            failing=rule.failing,
+        )
+        sample = conn.execute(sample_sql, _params([rule], sample_sql, sample_size=SAMPLE_LINES)).fetchall()
+        problems.extend(_problem(rule, table, line, tuple(texts)) for line, *texts in sample)
+        if failing_rows > len(sample):
+            problems.append(
+                Problem(
+                    f"... {failing_rows:,} lines in all break this rule ({rule.label}); the first "
+                    f"{len(sample)} are listed",
+                    sample[-1][0],
+                    rule.column,
+                )
+            )
+    return problems
+
+
+def duplicate_keys(conn: duckdb.DuckDBPyConnection, table: Table) -> list[Problem]:
+    """Lines whose key another line already holds, naming both lines and what differs."""
+    key = table.key
+    if not key:
+        return []
+    sql = read_template("duplicate_keys", key_columns=", ".join(f"landed.{quote(name)}" for name in key))
+    duplicates = conn.execute(sql, {"sample_size": SAMPLE_LINES}).fetchall()
+    if not duplicates:
+        return []
+    records = sorted({record for group, _ in duplicates for record in group})
+    rows = {
+        row[0]: dict(zip(table.csv_columns(), row[1:], strict=True))
+        for row in conn.execute(read_template("landed_records"), {"records": records}).fetchall()
+    }
+    problems = []
+    for group, _ in duplicates:
+        first = rows[group[0] + 2]
+        key_text = ", ".join(f"{name}={first[name]!r}" for name in key)
+        for record in group[1:]:
+            row = rows[record + 2]
+            differing = [name for name in row if row[name] != first[name]]
+            detail = (
+                "conflicting values: "
+                + "; ".join(f"{name} {first[name]!r} vs {row[name]!r}" for name in differing)
+                if differing
+                else "the rows are identical (a duplicated row)"
+            )
+            problems.append(
+                Problem(
+                    f"duplicate key ({key_text}): lines {group[0] + 2} and {record + 2}; {detail}",
+                    record + 2,
+                    key[0],
+                )
+            )
+    surplus = duplicates[0][1]
+    if surplus > len(problems):
+        problems.append(
+            Problem(
+                f"... {surplus:,} surplus rows share a key in all; the first {len(problems)} are listed",
+                problems[-1].line,
+                key[0],
+            )
+        )
+    return problems
+
+
+def key_values(conn: duckdb.DuckDBPyConnection, table: Table) -> frozenset[str] | None:
+    """A dimension's key values as delivered (None for a table without a one-column key)."""
+    if len(table.key) != 1:
+        return None
+    sql = read_template("key_values", key_column=f"landed.{quote(table.key[0])}")
+    return frozenset(value for (value,) in conn.execute(sql).fetchall() if value is not None)

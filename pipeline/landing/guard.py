@@ -1,0 +1,182 @@
+"""The volume guard: a delivery that would replace good data with much less of it is held.
+
+A file that passed every input rule can still be wrong as a whole: a month cut short upstream, a
+dimension truncated at line 700. Before anything is archived or written, each validated delivery
+is compared with what the warehouse holds:
+
+- **shrink**: a month or dimension with fewer than ``1 - max_drop_share`` of the rows it replaces;
+- **far below the other months**: a month with fewer than ``min_share_of_typical_month`` of the
+  median of the other months (stored months not being replaced, and the run's other deliveries);
+- **orphans**: a dimension (``Table.used_by``) whose new version lacks keys that the stored facts
+  use and the stored version has (airports used as origin or destination, carriers, tail numbers).
+
+A held delivery fails the run with the numbers: nothing is replaced, archived or quarantined, and
+the file stays in the landing folder (it may be legitimate). An operator accepts it on purpose by
+re-running with the run tag ``landing/accept_volume_change=<reason>`` or the asset's config
+``accept_volume_change: <reason>``; the acceptance — reason, how it was given, the run's user —
+is recorded in the materialization's metadata (``volume_guard``).
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+import duckdb
+
+from pipeline.landing.domain import quote, read_template
+from pipeline.warehouse.connection import table_exists
+from pipeline.warehouse.tables import Table
+
+ACCEPT_TAG = "landing/accept_volume_change"
+MAX_KEYS_NAMED = 10
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """A validated file as the guard sees it: its rows, and a dimension's key values."""
+
+    table: str
+    file_name: str
+    month_start: date | None
+    rows: int
+    keys: frozenset[str] | None = None
+
+
+@dataclass(frozen=True)
+class GuardSettings:
+    max_drop_share: float = 0.2
+    min_share_of_typical_month: float = 0.5
+
+
+@dataclass
+class Assessment:
+    """The numbers per file (for the metadata) and the reasons to hold some of them."""
+
+    files: list[dict[str, Any]] = field(default_factory=list)
+    holds: list[str] = field(default_factory=list)
+
+
+class HeldDeliveries(RuntimeError):
+    """Validated files held by the volume guard; nothing was loaded, and they stay in landing."""
+
+    def __init__(self, assessment: Assessment):
+        self.assessment = assessment
+        super().__init__(
+            "\n".join(
+                [
+                    "Held by the volume guard: nothing was loaded, archived or quarantined; the "
+                    "stored data is unchanged and the file(s) stay in the landing folder.",
+                    *(f"  - {hold}" for hold in assessment.holds),
+                    "If this is intended, re-run with the run tag "
+                    f"{ACCEPT_TAG}=<reason> (or the asset's config accept_volume_change: <reason>); "
+                    "the reason is recorded in the materialization's metadata.",
+                ]
+            )
+        )
+
+
+def _share(part: int, whole: float) -> str:
+    return f"{part / whole:.1%}" if whole else "n/a"
+
+
+def _stored_months(conn, table: Table) -> dict[date, int]:
+    return dict(
+        conn.execute(read_template("stored_rows_per_month"), {"table": table.qualified_name}).fetchall()
+    )
+
+
+def _stored_keys(conn, schema: str, table: str, column: str) -> set[str]:
+    if not table_exists(conn, schema, table):
+        return set()
+    sql = read_template("stored_keys", column=quote(column))
+    return {value for (value,) in conn.execute(sql, {"table": f"{schema}.{table}"}).fetchall()}
+
+
+def _check_month(
+    delivery: Delivery, stored: Mapping[date, int], others: Sequence[int], settings: GuardSettings
+) -> tuple[dict[str, Any], list[str]]:
+    replaced = stored.get(delivery.month_start)
+    typical = statistics.median(others) if len(others) >= 2 else None
+    numbers = {"replaced_rows": replaced, "median_other_months": typical, "other_months": len(others)}
+    holds = []
+    if replaced and delivery.rows < replaced * (1 - settings.max_drop_share):
+        holds.append(
+            f"{delivery.file_name} has {delivery.rows:,} rows; the month it replaces has {replaced:,} "
+            f"({_share(delivery.rows, replaced)} of it: a delivery may drop at most "
+            f"{settings.max_drop_share:.0%}, max_drop_share)"
+        )
+    if typical and delivery.rows < typical * settings.min_share_of_typical_month:
+        holds.append(
+            f"{delivery.file_name} has {delivery.rows:,} rows, {_share(delivery.rows, typical)} of the "
+            f"median month ({typical:,.0f} rows over {len(others)} other months; at least "
+            f"{settings.min_share_of_typical_month:.0%} expected, min_share_of_typical_month)"
+        )
+    return numbers, holds
+
+
+def _check_dimension(
+    conn, table: Table, delivery: Delivery, settings: GuardSettings
+) -> tuple[dict[str, Any], list[str]]:
+    exists = table_exists(conn, table.schema, table.name)
+    replaced = (
+        conn.execute(read_template("stored_rows"), {"table": table.qualified_name}).fetchone()[0]
+        if exists
+        else None
+    )
+    numbers: dict[str, Any] = {"replaced_rows": replaced}
+    holds = []
+    if replaced and delivery.rows < replaced * (1 - settings.max_drop_share):
+        holds.append(
+            f"{delivery.file_name} has {delivery.rows:,} rows; the {table.name} it replaces has "
+            f"{replaced:,} ({_share(delivery.rows, replaced)} of it: a delivery may drop at most "
+            f"{settings.max_drop_share:.0%}, max_drop_share)"
+        )
+    if exists and table.used_by and delivery.keys is not None:
+        stored_keys = _stored_keys(conn, table.schema, table.name, table.key[0])
+        used: set[str] = set()
+        for use in table.used_by:
+            fact, column = use.split(".")
+            used |= _stored_keys(conn, table.schema, fact, column)
+        orphaned = sorted((used & stored_keys) - delivery.keys)
+        numbers["orphaned_keys"] = len(orphaned)
+        numbers["orphaned_sample"] = orphaned[:MAX_KEYS_NAMED]
+        if orphaned:
+            named = ", ".join(orphaned[:MAX_KEYS_NAMED]) + (" …" if len(orphaned) > MAX_KEYS_NAMED else "")
+            holds.append(
+                f"{delivery.file_name} lacks {len(orphaned):,} {table.key[0]} value(s) that stored "
+                f"{' / '.join(table.used_by)} use and the stored {table.name} has: {named}"
+            )
+    return numbers, holds
+
+
+def assess(
+    conn: duckdb.DuckDBPyConnection | None,
+    table: Table,
+    deliveries: Sequence[Delivery],
+    settings: GuardSettings,
+) -> Assessment:
+    """Compare ``deliveries`` of ``table`` with the stored data (``conn`` None: nothing is stored)."""
+    assessment = Assessment()
+    monthly = any(delivery.month_start for delivery in deliveries)
+    stored = (
+        _stored_months(conn, table)
+        if conn and monthly and table_exists(conn, table.schema, table.name)
+        else {}
+    )
+    new = {delivery.month_start: delivery.rows for delivery in deliveries}
+    for delivery in deliveries:
+        if delivery.month_start is not None:
+            months = {**stored, **new}
+            others = [rows for month, rows in months.items() if month != delivery.month_start]
+            numbers, holds = _check_month(delivery, stored, others, settings)
+        elif conn is not None:
+            numbers, holds = _check_dimension(conn, table, delivery, settings)
+        else:
+            numbers, holds = {"replaced_rows": None}, []
+        assessment.files.append({"file": delivery.file_name, "rows": delivery.rows, **numbers, "held": holds})
+        assessment.holds.extend(holds)
+    return assessment

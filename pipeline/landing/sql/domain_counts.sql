@@ -1,0 +1,15 @@
+-- One pass over a landed file parsed as text (temp table landed, every column VARCHAR): each value
+-- is typed only if its text is exactly a value of the column's declared type, else it is null
+-- beside its text ("<column>:text"); then one count per rule of the rows that break it.
+-- <typed_columns> and <rule_counts> are generated from the table's declaration
+-- (pipeline/defs/raw/tables.py) by pipeline/landing/domain.py: quoted identifiers and predicates
+-- only, every value is a $parameter.
+with typed as (
+    select
+        landed.rowid as landed_record,
+        __typed_columns__
+    from landed
+)
+
+select __rule_counts__
+from typed

@@ -1,0 +1,17 @@
+-- The first lines (header is line 1) that break one rule of domain_counts, with the delivered
+-- text of the columns the rule is about (<shown_columns>) and the rule's predicate
+-- (<failing>), both generated from the table's declaration by pipeline/landing/domain.py.
+with typed as (
+    select
+        landed.rowid as landed_record,
+        __typed_columns__
+    from landed
+)
+
+select
+    typed.landed_record + 2 as line,
+    __shown_columns__
+from typed
+where __failing__
+order by typed.landed_record
+limit $sample_size

@@ -1,0 +1,10 @@
+-- Keys (<key_columns>, the table's declared key, compared as delivered text) held by more than
+-- one line: the first few with the lines holding each, and how many surplus rows there are in all.
+select
+    list(landed.rowid order by landed.rowid) as records,
+    sum(count(*) - 1) over () as surplus_rows
+from landed
+group by __key_columns__
+having count(*) > 1
+order by min(landed.rowid)
+limit $sample_size
