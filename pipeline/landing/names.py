@@ -74,7 +74,20 @@ def resolve_landed_file(root: Path, name: str) -> Path:
 
 
 DIMENSION_FILES = {dimension_file_name(table): table for table in constants.DIMENSION_TABLES}
-EXPECTED_NAMES = "flights_YYYY-MM.csv, weather_YYYY-MM.csv, " + ", ".join(sorted(DIMENSION_FILES))
+EXPECTED_NAMES = (
+    "flights_YYYY-MM.csv, weather_YYYY-MM.csv, "
+    + ", ".join(sorted(DIMENSION_FILES))
+    + ", each optionally gzip-compressed as <name>.csv.gz"
+)
+COMPRESSED_SUFFIX = ".gz"
+MONTHLY_TABLES = ("flights", "weather")
+KNOWN_TABLES = (*MONTHLY_TABLES, *constants.DIMENSION_TABLES)
+# Characters that pass for digits by eye (a letter O for a zero, a lower-case L for a one).
+LOOK_ALIKE_DIGITS = str.maketrans({"O": "0", "o": "0", "l": "1", "I": "1", "i": "1", "S": "5", "B": "8"})
+_COPY_MARK = re.compile(
+    r"^(?P<stem>.+?)(?P<mark>\s*(\(\d+\)|-\s*Copy|\s+copy( \d+)?))(?P<ext>(\.[^.]+)*)$", re.I
+)
+_MONTHLY_SHAPE = re.compile(r"^(?P<table>[^_]+)_(?P<month>[^.]*)(?P<ext>\..*)?$")
 
 
 class FileKind(Enum):
@@ -87,23 +100,106 @@ class FileKind(Enum):
 
 @dataclass(frozen=True)
 class LandingFileClass:
-    """What a landing file name means for the loader."""
+    """What a landing file name means for the loader.
+
+    ``compressed`` for a ``<name>.csv.gz`` delivery; ``delivery`` is then the plain ``.csv`` name it
+    stands for (the name the raw asset asks for). For an UNEXPECTED name, ``reason`` says exactly
+    what is wrong with it and ``suggestion`` the name it probably meant, if there is one.
+    """
 
     kind: FileKind
     table: str | None = None
     partition_key: str | None = None
     reason: str | None = None
+    compressed: bool = False
+    suggestion: str | None = None
+
+    @property
+    def delivery(self) -> str | None:
+        if self.kind is FileKind.DIMENSION and self.table:
+            return dimension_file_name(self.table)
+        if self.kind in (FileKind.MONTHLY, FileKind.OUT_OF_RANGE) and self.table and self.partition_key:
+            return monthly_file_name(self.table, self.partition_key)
+        return None
+
+
+def _unexpected(reason: str, suggestion: str | None = None) -> LandingFileClass:
+    hint = f"; did you mean {suggestion}?" if suggestion else ""
+    return LandingFileClass(
+        FileKind.UNEXPECTED, reason=f"{reason}{hint} (expected {EXPECTED_NAMES})", suggestion=suggestion
+    )
+
+
+def _is_known(name: str) -> bool:
+    plain = name.removesuffix(COMPRESSED_SUFFIX)
+    return parse_monthly_file_name(plain) is not None or plain in DIMENSION_FILES
+
+
+def _why_unexpected(name: str) -> LandingFileClass:
+    """The precise reason a name is not a landing file name, most specific first."""
+    stripped = name.strip()
+    if stripped != name or any(char.isspace() for char in name):
+        where = "leading or trailing whitespace" if stripped != name else "whitespace inside it"
+        if _is_known(stripped):
+            return _unexpected(f"the name {name!r} has {where}", stripped)
+    copy = _COPY_MARK.match(name)
+    if copy and _is_known(copy["stem"] + copy["ext"]):
+        return _unexpected(
+            f"the name {name!r} looks like a copy ({copy['mark'].strip()!r} added by a download or a "
+            "file manager), not a delivery",
+            copy["stem"] + copy["ext"],
+        )
+    if stripped != name or any(char.isspace() for char in name):
+        return _unexpected(f"the name {name!r} has whitespace in it")
+    base, dot, extension = name.partition(".")
+    if extension.lower() in ("csv", "csv.gz") and extension not in ("csv", "csv.gz"):
+        return _unexpected(f"the extension '.{extension}' must be lower case", f"{base}.{extension.lower()}")
+    if _is_known(f"{base}.csv") and extension not in ("csv", "csv.gz"):
+        return _unexpected(
+            f"unknown extension '.{extension}' (landing files end in .csv, or .csv.gz when gzip-compressed)"
+            if dot
+            else "the name has no extension",
+            f"{base}.csv",
+        )
+    monthly = _MONTHLY_SHAPE.match(name)
+    if (
+        monthly
+        and monthly["table"].lower() in MONTHLY_TABLES
+        and monthly["table"] != monthly["table"].lower()
+    ):
+        return _unexpected(f"the table {monthly['table']!r} must be lower case", name.lower())
+    if monthly and monthly["table"] in MONTHLY_TABLES:
+        month = monthly["month"]
+        read_as_digits = month.translate(LOOK_ALIKE_DIGITS)
+        if read_as_digits != month and re.fullmatch(r"\d{4}-\d{2}", read_as_digits):
+            letters = sorted({char for char in month if not char.isdigit() and char != "-"})
+            return _unexpected(
+                f"the month {month!r} has the letter(s) {', '.join(map(repr, letters))} where digits belong",
+                f"{monthly['table']}_{read_as_digits}{monthly['ext'] or '.csv'}",
+            )
+        return _unexpected(f"the month {month!r} is not YYYY-MM (a four-digit year and a two-digit month)")
+    if monthly and monthly["table"] in constants.DIMENSION_TABLES:
+        return _unexpected(
+            f"{monthly['table']} is delivered whole, not by month", dimension_file_name(monthly["table"])
+        )
+    table = (monthly["table"] if monthly else base).lower()
+    if extension in ("csv", "csv.gz") and table not in KNOWN_TABLES:
+        return _unexpected(f"unknown table {table!r} (known: {', '.join(KNOWN_TABLES)})")
+    return _unexpected("not a landing file name")
 
 
 def classify_landing_file(name: str, partition_keys: Collection[str]) -> LandingFileClass:
-    """Classify a landing file by its name alone: which table and month it feeds, or why not.
+    """Classify a landing file by its name alone: which table and month it feeds, or exactly why not.
 
-    Pure, so every rule is testable on names. ``landing_sensor`` quarantines complete
-    ``FileKind.OUT_OF_RANGE`` files (a month no partition holds) and skips the rest with the reason.
+    Pure, so every rule is testable on names. ``<name>.csv.gz`` is the same delivery as
+    ``<name>.csv``, gzip-compressed. ``landing_sensor`` quarantines complete
+    ``FileKind.OUT_OF_RANGE`` files (a month no partition holds) and reports the rest with the reason.
     """
     if name.endswith(PARTIAL_SUFFIX):
         return LandingFileClass(FileKind.PARTIAL, reason="still being written")
-    monthly = parse_monthly_file_name(name)
+    compressed = name.endswith(".csv" + COMPRESSED_SUFFIX)
+    plain = name.removesuffix(COMPRESSED_SUFFIX) if compressed else name
+    monthly = parse_monthly_file_name(plain)
     if monthly is not None:
         if monthly.partition_key not in partition_keys:
             keys = sorted(partition_keys)
@@ -111,12 +207,12 @@ def classify_landing_file(name: str, partition_keys: Collection[str]) -> Landing
                 FileKind.OUT_OF_RANGE,
                 table=monthly.table,
                 partition_key=monthly.partition_key,
-                reason=f"month {monthly.month} is outside the partitions "
-                f"{keys[0][:7]}…{keys[-1][:7]}" if keys else "there are no partitions",
+                reason=f"month {monthly.month} is outside the partitions {keys[0][:7]}…{keys[-1][:7]}"
+                if keys
+                else "there are no partitions",
+                compressed=compressed,
             )
-        return LandingFileClass(FileKind.MONTHLY, monthly.table, monthly.partition_key)
-    if name in DIMENSION_FILES:
-        return LandingFileClass(FileKind.DIMENSION, DIMENSION_FILES[name])
-    return LandingFileClass(
-        FileKind.UNEXPECTED, reason=f"not a landing file name (expected {EXPECTED_NAMES})"
-    )
+        return LandingFileClass(FileKind.MONTHLY, monthly.table, monthly.partition_key, compressed=compressed)
+    if plain in DIMENSION_FILES:
+        return LandingFileClass(FileKind.DIMENSION, DIMENSION_FILES[plain], compressed=compressed)
+    return _why_unexpected(name)

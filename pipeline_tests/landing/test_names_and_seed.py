@@ -2,7 +2,8 @@
 
 import pytest
 
-from pipeline.landing import names as landing, seed as landing_seed
+from pipeline.landing import names as landing
+from pipeline.landing import seed as landing_seed
 
 KNOWN_MONTHLY_FLIGHTS = {"2013-01": 27_004, "2013-12": 28_135}
 
@@ -52,3 +53,78 @@ def test_seed_can_deliver_selected_months_only(tmp_path):
         "flights_2013-03.csv",
         "weather_2013-03.csv",
     ]
+
+
+PARTITION_KEYS = {f"2013-{month:02d}-01" for month in range(1, 13)}
+
+
+@pytest.mark.parametrize(
+    ("name", "kind", "table", "partition_key"),
+    [
+        ("flights_2013-05.csv.gz", landing.FileKind.MONTHLY, "flights", "2013-05-01"),
+        ("weather_2013-12.csv.gz", landing.FileKind.MONTHLY, "weather", "2013-12-01"),
+        ("airports.csv.gz", landing.FileKind.DIMENSION, "airports", None),
+        ("flights_2014-01.csv.gz", landing.FileKind.OUT_OF_RANGE, "flights", "2014-01-01"),
+        ("flights_2013-05.csv.gz.part", landing.FileKind.PARTIAL, None, None),
+    ],
+)
+def test_a_gzip_compressed_delivery_is_the_same_table_and_month(name, kind, table, partition_key):
+    found = landing.classify_landing_file(name, PARTITION_KEYS)
+    assert (found.kind, found.table, found.partition_key) == (kind, table, partition_key)
+    if kind is not landing.FileKind.PARTIAL:
+        assert found.compressed
+        assert found.delivery == name.removesuffix(".gz")
+
+
+def test_a_plain_delivery_is_not_compressed():
+    found = landing.classify_landing_file("flights_2013-05.csv", PARTITION_KEYS)
+    assert (found.compressed, found.delivery) == (False, "flights_2013-05.csv")
+
+
+@pytest.mark.parametrize(
+    ("name", "reason", "suggestion"),
+    [
+        (
+            "flights_2013-O6.csv",
+            "the month '2013-O6' has the letter(s) 'O' where digits belong",
+            "flights_2013-06.csv",
+        ),
+        (
+            "weather_2013-1l.csv.gz",
+            "the month '2013-1l' has the letter(s) 'l' where digits belong",
+            "weather_2013-11.csv.gz",
+        ),
+        (
+            "flights_2013-06.csv ",
+            "the name 'flights_2013-06.csv ' has leading or trailing whitespace",
+            "flights_2013-06.csv",
+        ),
+        (" airports.csv", "the name ' airports.csv' has leading or trailing whitespace", "airports.csv"),
+        (
+            "flights_2013-06 (1).csv",
+            "the name 'flights_2013-06 (1).csv' looks like a copy ('(1)'",
+            "flights_2013-06.csv",
+        ),
+        ("planes (2).csv.gz", "looks like a copy ('(2)'", "planes.csv.gz"),
+        ("flights_2013-06 - Copy.csv", "looks like a copy ('- Copy'", "flights_2013-06.csv"),
+        ("flights_2013-06.txt", "unknown extension '.txt'", "flights_2013-06.csv"),
+        ("flights_2013-06.csv.bak", "unknown extension '.csv.bak'", "flights_2013-06.csv"),
+        ("flights_2013-06.csv.zip", "unknown extension '.csv.zip'", "flights_2013-06.csv"),
+        ("flights_2013-06", "the name has no extension", "flights_2013-06.csv"),
+        ("flights_2013-06.CSV", "the extension '.CSV' must be lower case", "flights_2013-06.csv"),
+        ("Flights_2013-03.csv", "the table 'Flights' must be lower case", "flights_2013-03.csv"),
+        ("planes_2013-01.csv", "planes is delivered whole, not by month", "planes.csv"),
+        ("flights_2013-3.csv", "the month '2013-3' is not YYYY-MM", None),
+        ("routes.csv", "unknown table 'routes' (known: flights, weather, airlines, airports, planes)", None),
+        ("flights 2013-06.csv", "the name 'flights 2013-06.csv' has whitespace in it", None),
+        ("notes.txt", "not a landing file name", None),
+    ],
+)
+def test_an_unrecognised_name_gets_a_precise_reason(name, reason, suggestion):
+    found = landing.classify_landing_file(name, PARTITION_KEYS)
+    assert (found.kind, found.table, found.partition_key) == (landing.FileKind.UNEXPECTED, None, None)
+    assert reason in found.reason, found.reason
+    assert found.suggestion == suggestion
+    if suggestion:
+        assert f"did you mean {suggestion}?" in found.reason
+    assert found.reason.endswith(f"(expected {landing.EXPECTED_NAMES})")
