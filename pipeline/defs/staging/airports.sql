@@ -38,7 +38,9 @@ deduplicated as (
         union all by name
         select * from supplement
     ) as combined
-    qualify row_number() over (partition by faa order by name) = 1
+    -- Ingest refuses an airports file holding a code twice, and the supplement only adds codes
+    -- the file lacks; should a code still appear twice, the pick does not depend on row order.
+    qualify row_number() over (partition by faa order by name, lat, lon, alt, tz, dst, tzone) = 1
 )
 
 select
