@@ -1,0 +1,155 @@
+"""Bad dimension files: each is rejected naming the file, line, column and value (a key held twice
+names the key and both lines, never resolved by row order), moved to quarantine beside its note, and
+the stored table keeps its rows and content."""
+
+import gzip
+import hashlib
+from collections.abc import Callable
+
+import dagster as dg
+import duckdb
+import pytest
+
+from pipeline.defs.raw import assets as raw
+from pipeline_tests.conftest import make_resources, read_note, step_failure_message
+
+ASSETS = {"airlines": raw.raw_airlines, "airports": raw.raw_airports, "planes": raw.raw_planes}
+# planes.csv line 2: N10156,2004,Fixed wing multi engine,EMBRAER,EMB-145XR,2,55,NA,Turbo-fan
+# airports.csv line 2: 04G,Lansdowne Airport,41.1304722,-80.6195833,1044,-5,A,America/New_York
+# airlines.csv line 13: UA,United Air Lines Inc.
+
+
+def _append(line: bytes) -> Callable[[bytes], bytes]:
+    return lambda data: data + line
+
+
+def _cell(line: int, index: int, value: bytes) -> Callable[[bytes], bytes]:
+    def make(data: bytes) -> bytes:
+        lines = data.splitlines(keepends=True)
+        fields = lines[line - 1].rstrip(b"\n").split(b",")
+        fields[index] = value
+        lines[line - 1] = b",".join(fields) + b"\n"
+        return b"".join(lines)
+
+    return make
+
+
+CASES: dict[str, tuple[str, Callable[[bytes], bytes], list[str]]] = {
+    "a tail number twice, conflicting": (
+        "planes",
+        _append(b"N10156,2004,Fixed wing multi engine,BOEING,737-7H4,2,140,NA,Turbo-fan\n"),
+        [
+            "line 3324, column tailnum: duplicate key (tailnum='N10156'): lines 2 and 3324; conflicting "
+            "values: manufacturer 'EMBRAER' vs 'BOEING'; model 'EMB-145XR' vs '737-7H4'; seats '55' vs '140'"
+        ],
+    ),
+    "an airport code twice, conflicting": (
+        "airports",
+        _append(b"04G,Lansdowne,41.13,-80.62,1044,-5,A,America/New_York\n"),
+        ["line 1460, column faa: duplicate key (faa='04G'): lines 2 and 1460; conflicting values: name"],
+    ),
+    "a carrier twice, conflicting": (
+        "airlines",
+        _append(b"UA,United Airlines\n"),
+        [
+            "line 18, column carrier: duplicate key (carrier='UA'): lines 13 and 18; conflicting values: "
+            "name 'United Air Lines Inc.' vs 'United Airlines'"
+        ],
+    ),
+    "a carrier twice, identical": (
+        "airlines",
+        _append(b"UA,United Air Lines Inc.\n"),
+        ["line 18, column carrier: duplicate key (carrier='UA'): lines 13 and 18; the rows are identical"],
+    ),
+    "a fractional build year": (
+        "planes",
+        _cell(2, 1, b"2004.5"),
+        ["line 2, column year: value '2004.5' is a decimal number, not an integer"],
+    ),
+    "an unknown engine type": (
+        "planes",
+        _cell(2, 8, b"Jet"),
+        ["line 2, column engine: value 'Jet' breaks isin(["],
+    ),
+    "a latitude of 91": (
+        "airports",
+        _cell(2, 2, b"91"),
+        ["line 2, column lat: value '91' breaks in_range(-90, 90)"],
+    ),
+    "a decimal comma": (
+        "airports",
+        _cell(2, 5, b'"-5,5"'),
+        ["line 2, column tz: value '-5,5' is not a number"],
+    ),
+    "an unknown daylight saving rule": (
+        "airports",
+        _cell(2, 6, b"X"),
+        ["line 2, column dst: value 'X' breaks isin(['A', 'U', 'N'])"],
+    ),
+    "a lower-case carrier code": (
+        "airlines",
+        _cell(13, 0, b"ua"),
+        ["line 13, column carrier: value 'ua' breaks str_matches('^[A-Z0-9]{2}$')"],
+    ),
+    "a missing airline name": (
+        "airlines",
+        _cell(13, 1, b"NA"),
+        ["line 13, column name: value NA (missing), but the column requires a value"],
+    ),
+    "gzip bytes under the .csv name": (
+        "airports",
+        gzip.compress,
+        ["line 1: the file is gzip-compressed but named .csv"],
+    ),
+}
+
+
+@pytest.fixture(scope="module")
+def loaded(tmp_path_factory, seeded_landing):
+    """The three dimensions loaded once; each test works on a copy of that warehouse."""
+    root = tmp_path_factory.mktemp("dimensions")
+    landing = root / "landing"
+    landing.mkdir()
+    for table in ASSETS:
+        (landing / f"{table}.csv").write_bytes((seeded_landing / f"{table}.csv").read_bytes())
+    assert dg.materialize(list(ASSETS.values()), resources=make_resources(root, landing)).success
+    return root / "warehouse.duckdb"
+
+
+def fingerprint(database, table: str) -> tuple:
+    """Rows and a hash of each column's content."""
+    with duckdb.connect(str(database), read_only=True) as conn:
+        return conn.execute(
+            f"select count(*), sum(hash(columns(* exclude (_loaded_at)))) from raw.{table}"
+        ).fetchone()
+
+
+@pytest.mark.parametrize("case", list(CASES), ids=list(CASES))
+def test_a_bad_dimension_file_is_quarantined_and_the_table_kept(tmp_path, seeded_landing, loaded, case):
+    table, make_bad, phrases = CASES[case]
+    database = tmp_path / "warehouse.duckdb"
+    database.write_bytes(loaded.read_bytes())
+    before = fingerprint(database, table)
+    landing = tmp_path / "landing"
+    landing.mkdir()
+    landed = landing / f"{table}.csv"
+    bad = make_bad((seeded_landing / landed.name).read_bytes())
+    landed.write_bytes(bad)
+
+    result = dg.materialize(
+        [ASSETS[table]], resources=make_resources(tmp_path, landing), raise_on_error=False
+    )
+
+    assert not result.success
+    message = step_failure_message(result)
+    assert f"{landed} was rejected" in message
+    for phrase in phrases:
+        assert phrase in message, message
+    assert fingerprint(database, table) == before
+    assert not landed.exists()
+    [note_path] = (tmp_path / "quarantine").glob("*.reason.json")
+    note = read_note(note_path)
+    assert note["file"] == landed.name and note["sha256"] == hashlib.sha256(bad).hexdigest()
+    assert note_path.with_name(note_path.name.removesuffix(".reason.json")).read_bytes() == bad
+    for phrase in phrases:
+        assert phrase in note["reason"]
