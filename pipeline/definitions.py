@@ -14,6 +14,7 @@ from pipeline.automation.jobs import (
     monthly_refresh_job,
     warehouse_maintenance_job,
 )
+from pipeline.automation.landing_zone import landing_zone_asset
 from pipeline.automation.maintenance import INTERMEDIATE_IO_MANAGER
 from pipeline.automation.schedules import monthly_refresh_schedule, nightly_maintenance_schedule
 from pipeline.automation.sensors import automation_sensor, landing_sensor
@@ -55,9 +56,12 @@ def _with_code_references(assets: list) -> list:
 
 
 defs = dg.Definitions(
-    assets=_with_code_references(
-        dg.load_assets_from_modules([raw_assets, staging_assets, marts_assets, reports_assets])
-    ),
+    assets=[
+        *_with_code_references(
+            dg.load_assets_from_modules([raw_assets, staging_assets, marts_assets, reports_assets])
+        ),
+        landing_zone_asset,
+    ],
     asset_checks=[
         *raw_checks.asset_checks,
         *staging_checks.asset_checks,

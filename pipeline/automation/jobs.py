@@ -14,7 +14,6 @@ import dagster as dg
 from pipeline.automation.maintenance import warehouse_maintenance
 from pipeline.partitions import monthly_partitions
 
-LANDED_FILES = dg.AssetSelection.groups("raw")
 END_TO_END = dg.AssetSelection.groups("raw", "staging", "marts", "reports")
 
 monthly_refresh_job = dg.define_asset_job(
@@ -39,12 +38,16 @@ full_refresh_job = dg.define_asset_job(
     },
 )
 
+# What the landing sensor launches, once per delivery, with an asset selection of the raw assets
+# the delivered files feed and everything downstream of them (pipeline/automation/delivery.py),
+# over the delivered months: the whole delivery reaches the report in this one run.
 load_landed_files_job = dg.define_asset_job(
     name="load_landed_files",
-    selection=LANDED_FILES,
+    selection=END_TO_END,
     description=(
-        "Loads landed files into the raw layer; the landing sensor launches it for exactly the "
-        "month (or dimension files) that arrived, and automation refreshes what depends on them."
+        "Loads a delivery of landed files and carries it through staging, the marts and the report "
+        "in the same run; the landing sensor launches it with exactly the raw assets and months "
+        "that arrived and what depends on them."
     ),
 )
 

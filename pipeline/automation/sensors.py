@@ -1,198 +1,211 @@
-"""Sensors: landed files start loads, and automation refreshes what depends on them.
+"""Sensors: landed files start loads that carry them to the report; automation covers the rest.
 
-- ``landing_sensor`` (running by default): a new or changed complete file in the landing folder
-  requests a load of exactly what it feeds — one month of ``raw.flights`` or ``raw.weather``, or
-  the dimension tables. It reads only the file system and its cursor, never the warehouse: a
-  sensor that waited on the warehouse lock while a run writes would time out.
-- ``automation_sensor`` (running by default): evaluates the assets' automation conditions
-  (pipeline/automation/conditions.py), so staging, marts and the report follow the raw layer by themselves.
+- ``landing_sensor`` (running by default): each evaluation looks at the landing folder and
+  requests **one run per delivery** — every complete file whose content the warehouse does not
+  hold yet, loaded and carried through staging, the marts and the report in that run
+  (pipeline/automation/delivery.py). What is loaded is read from the raw assets' latest
+  materializations, whoever launched them (pipeline/automation/loaded.py); the cursor only saves
+  re-hashing and re-reading. Readiness — complete, and unchanged for the settle interval — is in
+  pipeline/automation/readiness.py; files it does not recognise are reported once and left alone
+  (pipeline/automation/landing_zone.py). It never opens the warehouse, whose lock a run may hold
+  for minutes.
+- ``automation_sensor`` (running by default): the assets' automation conditions
+  (pipeline/automation/conditions.py) for what no delivery run covered: a raw asset materialized
+  from the UI, or a delivery the landing sensor had to split.
 """
 
+from __future__ import annotations
+
 import json
-import os
-import time
-from collections.abc import Collection
-from dataclasses import asdict, dataclass
-from enum import Enum
-from pathlib import Path
+from dataclasses import dataclass, field
 
 import dagster as dg
 
-from pipeline import constants
+from pipeline.automation import delivery, loaded, scan
+from pipeline.automation import landing_zone as zone
+from pipeline.automation.alerts import AlertNotifier
 from pipeline.automation.jobs import load_landed_files_job
-from pipeline.files import sha256_of
-from pipeline.landing.names import DIMENSION_FILES, FileKind, classify_landing_file
-from pipeline.partitions import monthly_partitions
-from pipeline.landing.quarantine import quarantine
+from pipeline.automation.readiness import ReadinessSettings, Seen, now
+from pipeline.landing.names import DIMENSION_FILES
 from pipeline.landing.resources import LandingZone
 
-LANDING_SENSOR_INTERVAL_SECONDS = 10
-# A file untouched for this long is complete even if the sensor never saw it grow (a restart, or
-# files already there when the sensor is first turned on); a newer one must keep its size and
-# modification time from one evaluation to the next.
-SETTLED_AFTER_SECONDS = 60
-@dataclass(frozen=True)
-class SeenFile:
-    """A file as last observed, and the identity (run key) of its content last requested.
-
-    ``identified`` says whether this size and modification time are the ones that were hashed;
-    while a new version settles it is False and ``identity`` still names the previous content.
-    """
-
-    size: int
-    mtime_ns: int
-    identity: str | None = None
-    identified: bool = False
+SENSOR_NAME = scan.SENSOR_NAME
+# The sensor daemon wakes every 5 s (MIN_INTERVAL_LOOP_TIME in dagster/_daemon/sensor.py); any
+# interval up to that means "every wake-up". An evaluation costs a directory listing, a stat per
+# file and two or three indexed queries of the instance (hashes are cached in the cursor), so
+# every wake-up is affordable, and a dropped file waits 2.5 s on average to be seen: the rest of
+# the 15 s goal is for the run. The settle interval is in readiness.py.
+LANDING_SENSOR_INTERVAL_SECONDS = 5
+# Files that become ready while others are still arriving (complete-looking but settling, or under
+# a temporary .part name) wait for them, so that a drop of many files is one delivery, for at most
+# this long after the first of them was written.
+BATCH_HOLD_SECONDS = 30
+RAW_TABLES = ("flights", "weather", *sorted(DIMENSION_FILES.values()))
+RAW_KEYS = [dg.AssetKey(["raw", table]) for table in RAW_TABLES]
 
 
 @dataclass
 class LandingCursor:
-    files: dict[str, SeenFile]
-    reported: list[str]  # unexpected names already logged, so each is warned about once
+    """What the sensor remembers between evaluations; all of it can be rebuilt from the folder and
+    the instance, so a lost or outdated cursor costs one slower evaluation, never a wrong one."""
+
+    files: dict[str, Seen] = field(default_factory=dict)  # file versions seen, hashed or not
+    requested: dict[str, str] = field(default_factory=dict)  # file -> SHA-256 this sensor requested
+    loaded: dict[str, dict[str, str]] = field(default_factory=dict)  # raw asset -> file -> loaded SHA
+    assets: dict[str, int] = field(default_factory=dict)  # raw asset -> latest storage id `loaded` saw
+    reported: list[str] | None = None  # unrecognised files already reported; None: ask the instance
 
     @classmethod
-    def parse(cls, cursor: str | None) -> "LandingCursor":
-        if not cursor:
-            return cls({}, [])
-        state = json.loads(cursor)
-        return cls(
-            {name: SeenFile(**seen) for name, seen in state["files"].items()}, state["reported"]
-        )
+    def parse(cls, cursor: str | None) -> LandingCursor:
+        try:
+            state = json.loads(cursor or "")
+            files = {name: Seen.from_json(value) for name, value in state["files"].items()}
+            return cls(files, state["requested"], state["loaded"], state["assets"], state["reported"])
+        except (ValueError, KeyError, TypeError):
+            return cls()  # none yet, or an older format: rebuilt from the folder and the instance
 
     def serialize(self) -> str:
-        return json.dumps(
-            {"files": {name: asdict(seen) for name, seen in sorted(self.files.items())},
-             "reported": sorted(self.reported)},
-            separators=(",", ":"),
-        )
+        files = {name: seen.to_json() for name, seen in sorted(self.files.items())}
+        state = {"files": files, "requested": self.requested, "loaded": self.loaded}
+        state |= {"assets": self.assets, "reported": self.reported}
+        return json.dumps(state, separators=(",", ":"), sort_keys=True)
 
 
-def run_key(name: str, size: int, sha256: str) -> str:
-    """The file's identity: the same content under the same name never loads twice."""
-    return f"{name}:{size}:{sha256}"
+def _repository(context: dg.SensorEvaluationContext) -> dg.RepositoryDefinition:
+    if context.repository_def is not None:
+        return context.repository_def
+    from pipeline.definitions import defs  # a bare context (direct call): this code location
+
+    return defs.get_repository_def()
+
+
+def _job_assets(repository: dg.RepositoryDefinition):
+    def assets_of(job_name: str):
+        try:
+            return repository.get_job(job_name).asset_layer.selected_asset_keys
+        except Exception:  # a job this code location does not define: assume the worst
+            return None
+
+    return assets_of
 
 
 @dg.sensor(
-    name="landing_sensor",
+    name=SENSOR_NAME,
     job=load_landed_files_job,
     minimum_interval_seconds=LANDING_SENSOR_INTERVAL_SECONDS,
     default_status=dg.DefaultSensorStatus.RUNNING,
     description=(
-        "Loads each new or changed complete file in the landing folder: one month of flights or "
-        "weather, or the dimension files. Running by default: dropping files is how data arrives."
+        "Loads every complete landing file whose content the warehouse does not hold yet — one run "
+        "per delivery, carried through staging, the marts and the report. Files it does not "
+        "recognise are reported once and left in place. Running by default: dropping files is "
+        "how data arrives."
     ),
 )
-def landing_sensor(context: dg.SensorEvaluationContext, landing_zone: LandingZone) -> dg.SensorResult:
+def landing_sensor(
+    context: dg.SensorEvaluationContext, landing_zone: LandingZone, notifier: AlertNotifier
+) -> dg.SensorResult:
     root = landing_zone.root
     if not root.is_dir():
         return dg.SensorResult(skip_reason=f"Landing folder {root} does not exist yet.")
+    settings = ReadinessSettings.from_environment()
     previous = LandingCursor.parse(context.cursor)
-    current = LandingCursor({}, [])
-    partition_keys = set(monthly_partitions.get_partition_keys())
-    now_ns = time.time_ns()
-    run_requests: list[dg.RunRequest] = []
-    ready_dimensions: dict[str, str] = {}  # file name → identity
-    waiting: list[str] = []
-    skipped: dict[str, str] = {}
+    current = LandingCursor()
+    look = scan.look(root, previous.files, current.files, settings)
+    quarantined = scan.quarantine_by_sensor(context, notifier, landing_zone, look, settings)
+    instance = context.instance
+    reported = set(previous.reported) if previous.reported is not None else None
+    if reported is None:
+        reported = zone.previously_reported(instance)
+    events = zone.report(context, notifier, root, look.unrecognised, reported, quarantined)
+    current.reported = sorted(look.unrecognised)
 
-    for entry in sorted(os.scandir(root), key=lambda entry: entry.name):
-        file_class = classify_landing_file(entry.name, partition_keys)
-        if file_class.kind is FileKind.PARTIAL:
-            waiting.append(entry.name)
-            continue
-        if file_class.kind is FileKind.UNEXPECTED:
-            skipped[entry.name] = file_class.reason
-            continue
-        if entry.is_symlink() or not entry.is_file():
-            skipped[entry.name] = "not a regular file (landing files may not be links or folders)"
-            continue
+    repository = _repository(context)
+    flight = loaded.in_flight(instance, RAW_KEYS, SENSOR_NAME, _job_assets(repository))
+    storage_ids = loaded.latest_storage_ids(instance, RAW_KEYS)
+    current.assets = storage_ids
+    for asset, storage_id in storage_ids.items():
+        if previous.assets.get(asset) == storage_id:
+            current.loaded[asset] = dict(previous.loaded.get(asset, {}))
 
-        stat = entry.stat()
-        seen = previous.files.get(entry.name)
-        last_identity = seen.identity if seen else None
-        unchanged = seen is not None and (seen.size, seen.mtime_ns) == (stat.st_size, stat.st_mtime_ns)
-        if unchanged and seen.identified:
-            current.files[entry.name] = seen
-            continue
-        settled = now_ns - stat.st_mtime_ns >= SETTLED_AFTER_SECONDS * 1_000_000_000
-        if not (unchanged or settled):
-            current.files[entry.name] = SeenFile(stat.st_size, stat.st_mtime_ns, last_identity)
-            waiting.append(entry.name)
-            continue
-        if file_class.kind is FileKind.OUT_OF_RANGE:
-            # No run would ever load it: move it aside now rather than warn on every evaluation.
-            quarantined = quarantine(
-                Path(entry.path),
-                landing_zone.quarantine_root,
-                reason=f"{file_class.reason}; quarantined by landing_sensor",
-            )
-            context.log.warning(
-                f"Quarantined {entry.path}: {file_class.reason}. Moved to {quarantined.path}."
-            )
-            continue
+    pending: list[delivery.LandingFile] = []
+    unchanged: dict[tuple[str, str], delivery.LandingFile] = {}
+    holding, requested_before, being_loaded = [], [], {}
+    for name, (file_class, seen) in look.ready.items():
+        file = delivery.LandingFile(name, file_class.table, file_class.partition_key, seen.sha256)
+        asset = file.asset_key.to_user_string()
+        cache = current.loaded.setdefault(asset, {})
+        if name not in cache:
+            cache[name] = loaded.loaded_sha256(instance, file.asset_key, file.partition_key, name)
+        by = flight.loading(file.asset_key, file.partition_key)
+        if cache[name] == file.sha256:
+            holding.append(name)
+            if file.partition_key is not None and by is None:
+                unchanged[(file.table, file.partition_key)] = file
+        elif previous.requested.get(name) == file.sha256:
+            requested_before.append(name)
+            current.requested[name] = file.sha256
+        elif by is not None:
+            being_loaded[name] = by
+        else:
+            pending.append(file)
 
-        digest = sha256_of(Path(entry.path))
-        after = os.stat(entry.path)
-        if (after.st_size, after.st_mtime_ns) != (stat.st_size, stat.st_mtime_ns):
-            current.files[entry.name] = SeenFile(after.st_size, after.st_mtime_ns, last_identity)
-            waiting.append(entry.name)
-            continue
-        identity = run_key(entry.name, stat.st_size, digest)
-        current.files[entry.name] = SeenFile(stat.st_size, stat.st_mtime_ns, identity, True)
-        if identity == last_identity:
-            context.log.info(f"{entry.name} was written again with the same content; not reloading.")
-            continue
-        if file_class.kind is FileKind.DIMENSION:
-            ready_dimensions[entry.name] = identity
-            continue
-        run_requests.append(
-            dg.RunRequest(
-                run_key=identity,
-                partition_key=file_class.partition_key,
-                asset_selection=[dg.AssetKey([constants.RAW_SCHEMA, file_class.table])],
-                tags={"landing/file": entry.name, "landing/sha256": digest},
-            )
+    notes, run_requests = [], []
+    waiting_for_more = look.settling or look.partial
+    oldest = min((look.oldest_mtime[file.name] for file in pending), default=now())
+    if pending and flight.landing_runs:
+        notes.append(
+            f"{len(pending)} new file(s) wait for delivery run {flight.landing_runs[0]} to finish; "
+            "they go into the next run together."
         )
-
-    if ready_dimensions:
-        # One run for the dimension files that arrived together, queued first: staging places
-        # each month's flights through the airports, so months wait for the dimensions anyway.
-        run_requests.insert(
-            0,
-            dg.RunRequest(
-                run_key=" + ".join(identity for _, identity in sorted(ready_dimensions.items())),
-                asset_selection=[
-                    dg.AssetKey([constants.RAW_SCHEMA, DIMENSION_FILES[name]])
-                    for name in sorted(ready_dimensions)
-                ],
-                tags={"landing/file": ", ".join(sorted(ready_dimensions))},
-            )
+    elif pending and waiting_for_more and now() - oldest < settings.settle_seconds + BATCH_HOLD_SECONDS:
+        notes.append(
+            f"{len(pending)} new file(s) wait for {', '.join(waiting_for_more)} to arrive, so that one "
+            "run loads them all."
         )
+    elif pending:
+        staged = set()
+        if delivery.dimensions_feed_flights(pending):
+            staged = loaded.staged_months(instance, delivery.STAGING_FLIGHTS)
+        graph = repository.asset_graph
+        materialized = loaded.materialized_assets(instance, list(graph.materializable_asset_keys))
+        deliveries, notes = delivery.plan(pending, unchanged, staged, graph, materialized)
+        for planned in deliveries:
+            run_requests.append(planned.run_request())
+            current.requested |= {file.name: file.sha256 for file in planned.files}
+            context.log.info(f"Requesting one run for {planned.describe()} ({planned.run_key}).")
+    for note in notes:
+        context.log.info(note)
 
-    for name, reason in skipped.items():
-        if name not in previous.reported:
-            context.log.warning(f"Skipping {root / name}: {reason}. The file was left in place.")
-    current.reported = sorted(skipped)
-
-    for request in run_requests:
-        context.log.info(f"Requesting a load of {request.tags['landing/file']} ({request.run_key}).")
-    skip_reason = None
-    if not run_requests:
-        notes = ["No new complete landing files."]
-        if waiting:
-            notes.append(f"Waiting for {len(waiting)} file(s) still being written: {', '.join(waiting)}.")
-        if skipped:
-            notes.append(
-                f"Skipped {len(skipped)} file(s): "
-                + "; ".join(f"{name}: {reason}" for name, reason in skipped.items())
-                + "."
-            )
-        skip_reason = " ".join(notes)
+    summary = _summary(look, holding, requested_before, being_loaded, notes)
     return dg.SensorResult(
-        run_requests=run_requests, skip_reason=skip_reason, cursor=current.serialize()
+        run_requests=run_requests,
+        skip_reason=None if run_requests else summary,
+        cursor=current.serialize(),
+        asset_events=events,
     )
 
 
+def _summary(look: scan.Look, holding, requested_before, being_loaded, notes) -> str:
+    parts = [f"Nothing new to load: {len(holding)} file(s) hold the loaded version."]
+    if requested_before:
+        parts.append(f"Requested earlier: {', '.join(requested_before)}.")
+    if being_loaded:
+        parts.append("Being loaded: " + ", ".join(f"{n} (run {r})" for n, r in being_loaded.items()) + ".")
+    if look.settling or look.partial:
+        parts.append(f"Still arriving: {', '.join(look.settling + look.partial)}.")
+    if look.incomplete:
+        parts.append(f"Waiting for {len(look.incomplete)} incomplete file(s): {', '.join(look.incomplete)}.")
+    if look.unrecognised:
+        parts.append(
+            "Not recognised, left in place: "
+            + "; ".join(f"{name}: {reason}" for name, reason in look.unrecognised.items())
+            + "."
+        )
+    return " ".join(parts + notes)
+
+
+# Declarative automation covers what no delivery run did: a raw asset materialized from the UI or
+# a delivery the landing sensor had to split. Every 30 s: nothing on the usual path waits for it.
 automation_sensor = dg.AutomationConditionSensorDefinition(
     name="automation_sensor",
     target=dg.AssetSelection.all(),
@@ -200,6 +213,6 @@ automation_sensor = dg.AutomationConditionSensorDefinition(
     minimum_interval_seconds=30,
     description=(
         "Evaluates every asset's automation condition: staging, marts and the report refresh after "
-        "new raw data lands. Running by default, or loaded files would stop at the raw layer."
+        "raw data changes outside a landing delivery (which carries its own files to the report)."
     ),
 )
