@@ -185,12 +185,12 @@ def _problem(rule: DomainRule, table: Table, line: int, texts: tuple[str | None,
         )
     if rule.kind == "month":
         year, month, day = (int(text) for text in texts)
-        try:
-            dated = date(year, month, day)
-        except ValueError:
-            return Problem(f"{year:04d}-{month:02d}-{day:02d} is not a valid date", line, "day")
         month_start = rule.params["month_start"]
-        return Problem(f"dated {dated:%Y-%m-%d}, outside the file's month {month_start:%Y-%m}", line, "month")
+        dated = f"{year:04d}-{month:02d}-{day:02d}"
+        if (year, month) != (month_start.year, month_start.month):
+            column = "year" if year != month_start.year else "month"
+            return Problem(f"dated {dated}, outside the file's month {month_start:%Y-%m}", line, column)
+        return Problem(f"{dated} is not a valid date", line, "day")
     values = ", ".join(
         f"{name}={'NA' if text is None else repr(text)}" for name, text in zip(rule.shown, texts, strict=True)
     )
@@ -270,7 +270,7 @@ def duplicate_keys(conn: duckdb.DuckDBPyConnection, table: Table) -> list[Proble
                 Problem(
                     f"duplicate key ({key_text}): lines {group[0] + 2} and {record + 2}; {detail}",
                     record + 2,
-                    key[0],
+                    ", ".join(key),
                 )
             )
     surplus = duplicates[0][1]
@@ -279,7 +279,7 @@ def duplicate_keys(conn: duckdb.DuckDBPyConnection, table: Table) -> list[Proble
             Problem(
                 f"... {surplus:,} surplus rows share a key in all; the first {len(problems)} are listed",
                 problems[-1].line,
-                key[0],
+                ", ".join(key),
             )
         )
     return problems

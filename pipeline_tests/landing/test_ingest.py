@@ -195,7 +195,8 @@ BAD_VALUES: dict[str, tuple[Callable[[bytes], bytes], list[str]]] = {
     "a duplicated row": (
         duplicated_row,
         [
-            f"line {LAST_LINE + 1}, column year: duplicate key (year='2013', month='1', day='1', "
+            f"line {LAST_LINE + 1}, column year, month, day, carrier, flight, origin, sched_dep_time: "
+            "duplicate key (year='2013', month='1', day='1', "
             "carrier='UA', flight='1545', origin='EWR', sched_dep_time='515'): lines 2 and "
             f"{LAST_LINE + 1}; the rows are identical"
         ],
