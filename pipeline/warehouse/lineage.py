@@ -164,3 +164,16 @@ def _known_source_column(
             f"{table_name}.{source_column}, which is not a column of the tables given as sources"
         )
     return table_name, spelling[source_column.lower()]
+
+
+def lineage_markdown(lineage: dg.TableColumnLineage) -> str:
+    """The lineage as a table a person reads: each column and the upstream columns it comes from.
+
+    Open-source Dagster keeps ``dagster/column_lineage`` for a view it does not ship; this copy is
+    shown with the materialization's metadata.
+    """
+    rows = [
+        f"| {column} | {', '.join(f'{dep.asset_key.to_user_string()}.{dep.column_name}' for dep in deps) or '(no column: counts rows or is a constant)'} |"
+        for column, deps in lineage.deps_by_column.items()
+    ]
+    return "\n".join(["| column | computed from |", "| --- | --- |", *rows])
