@@ -10,10 +10,11 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-from pipeline.landing.quarantine import NOTE_SUFFIX, Problem, quarantine
-from pipeline_tests.conftest import read_note
-from pipeline.landing.resources import LandingZone
+from pipeline.automation.alerts import AlertNotifier
 from pipeline.automation.sensors import landing_sensor
+from pipeline.landing.quarantine import NOTE_SUFFIX, Problem, quarantine
+from pipeline.landing.resources import LandingZone
+from pipeline_tests.conftest import read_note
 
 
 def test_a_file_moves_beside_a_note_of_the_reason(tmp_path):
@@ -87,7 +88,13 @@ def test_a_file_moves_across_file_systems(tmp_path):
         shutil.rmtree(quarantine_root, ignore_errors=True)
 
 
-def test_the_landing_sensor_quarantines_a_month_no_partition_holds(tmp_path, seeded_landing):
+@pytest.fixture
+def instance():
+    with dg.instance_for_test() as instance:
+        yield instance
+
+
+def test_the_landing_sensor_quarantines_a_month_no_partition_holds(tmp_path, seeded_landing, instance):
     landing_dir = tmp_path / "landing"
     landing_dir.mkdir()
     shutil.copy(seeded_landing / "flights_2013-01.csv", landing_dir / "flights_2013-01.csv")
@@ -99,8 +106,12 @@ def test_the_landing_sensor_quarantines_a_month_no_partition_holds(tmp_path, see
     fresh = landing_dir / "weather_2012-12.csv"
     fresh.write_bytes(b"origin,year\n")  # just written: may still be growing
     landing_zone = LandingZone(path=str(landing_dir), quarantine_path=str(tmp_path / "quarantine"))
+    resources = {
+        "landing_zone": landing_zone,
+        "notifier": AlertNotifier(log_path=str(tmp_path / "alerts.jsonl")),
+    }
 
-    first = landing_sensor(dg.build_sensor_context(resources={"landing_zone": landing_zone}))
+    first = landing_sensor(dg.build_sensor_context(resources=resources, instance=instance))
 
     assert [request.partition_key for request in first.run_requests] == ["2013-01-01"]
     assert not settled.exists() and fresh.exists()
@@ -108,12 +119,14 @@ def test_the_landing_sensor_quarantines_a_month_no_partition_holds(tmp_path, see
     note = read_note(note_path)
     assert "month 2014-03 is outside the partitions 2013-01…2013-12" in note["reason"]
     assert note["original_path"] == str(settled)
-    assert note_path.with_name(note_path.name.removesuffix(NOTE_SUFFIX)).read_bytes() == (
-        seeded_landing / "flights_2013-03.csv"
-    ).read_bytes()
+    assert (
+        note_path.with_name(note_path.name.removesuffix(NOTE_SUFFIX)).read_bytes()
+        == (seeded_landing / "flights_2013-03.csv").read_bytes()
+    )
 
+    os.utime(fresh, (an_hour_ago, an_hour_ago))  # it stopped changing: settled since
     second = landing_sensor(
-        dg.build_sensor_context(resources={"landing_zone": landing_zone}, cursor=first.cursor)
+        dg.build_sensor_context(resources=resources, cursor=first.cursor, instance=instance)
     )
 
     assert second.run_requests == []
