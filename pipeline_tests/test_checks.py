@@ -12,10 +12,10 @@ import pandas as pd
 import pytest
 
 from pipeline.definitions import defs
-from pipeline.warehouse.io_manager import WarehouseIOManager
 from pipeline.defs.reports.store import ReportStore
-from pipeline.warehouse.resources import Warehouse
 from pipeline.warehouse.connection import connect
+from pipeline.warehouse.io_manager import WarehouseIOManager
+from pipeline.warehouse.resources import Warehouse
 from pipeline_tests.conftest import make_resources
 
 JANUARY = "2013-01-01"

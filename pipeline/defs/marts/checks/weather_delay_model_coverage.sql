@@ -1,7 +1,10 @@
 -- Origin and factor pairs where marts.weather_delay_model does not match staging: missing, or
 -- fitted on more flights than departed from the origin with a reported delay.
 with expected as (
-    select origin, unnest($factors) as factor, count(*) filter (where dep_delay_minutes is not null) as delayed_flights
+    select
+        origin,
+        unnest($factors) as factor,
+        count(*) filter (where dep_delay_minutes is not null) as delayed_flights
     from staging.flights
     group by origin
 )

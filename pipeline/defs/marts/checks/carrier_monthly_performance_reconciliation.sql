@@ -11,7 +11,11 @@ with staged as (
 ),
 
 mart as (
-    select carrier, month::date as month, flights, cancelled_flights
+    select
+        carrier,
+        month::date as month,
+        flights,
+        cancelled_flights
     from marts.carrier_monthly_performance
 )
 
@@ -24,6 +28,7 @@ select
     mart.cancelled_flights as mart_cancelled
 from staged
 full outer join mart using (carrier, month)
-where abs(coalesce(staged.flights, 0) - coalesce(mart.flights, 0)) > $tolerance
-   or abs(coalesce(staged.cancelled_flights, 0) - coalesce(mart.cancelled_flights, 0)) > $tolerance
+where
+    abs(coalesce(staged.flights, 0) - coalesce(mart.flights, 0)) > $tolerance
+    or abs(coalesce(staged.cancelled_flights, 0) - coalesce(mart.cancelled_flights, 0)) > $tolerance
 order by carrier, month

@@ -1,0 +1,180 @@
+"""What every layer's asset checks share: their config, run months, queries and result shape.
+
+Severity is chosen per check and stated in its description:
+- ERROR + blocking where wrong data would flow on: a failed check stops the downstream steps of the
+  run, and AutomationCondition.all_deps_blocking_checks_passed() keeps later runs from building on it.
+- WARN, never blocking, for findings a person should see that do not make the data wrong (known
+  source gaps, staleness, odd readings). A WARN result counts as *failed* for
+  all_deps_blocking_checks_passed(), so a blocking check never returns WARN: it would hold the marts
+  back for good on a known, accepted gap.
+
+Partitions: partitioned asset checks are a preview in Dagster 1.13, and in a run over a range of
+partitions (this project's single-run backfills) such a check's result is stored without a
+partition while the per-partition executions planned for it are never resolved. The checks are
+therefore unpartitioned: in a partitioned run they examine the run's months (from its partition
+tags, passed to the queries as ``$months``), otherwise every loaded month (``$months`` null), and
+name each month in their metadata.
+
+Every result carries ``failing_rows`` and a ``sample`` of the offending rows. Thresholds are Config
+fields with defaults, set per run in the launchpad under ``ops.<check op>.config``.
+
+Each check's query is a file ``pipeline/defs/<layer>/checks/<name>.sql``. Values are always DuckDB
+``$name`` parameters. A query over a table or columns that vary names them in ``${slot}``s, which
+``check_sql`` fills with identifiers that pass ``validate_identifier`` or with a ``Fixed``
+expression written in this code base, never with a value (sqlfluff lints a slot as a bare name).
+"""
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+import dagster as dg
+from pydantic import Field
+
+from pipeline.partitions import monthly_partitions
+from pipeline.warehouse.connection import read_sql
+from pipeline.warehouse.identifiers import validate_identifier
+
+_SLOT = re.compile(r"\$\{(\w+)\}")
+
+
+class SampleConfig(dg.Config):
+    sample_size: int = Field(default=10, description="Offending rows shown in the result's metadata.")
+
+
+def run_months(context: dg.AssetCheckExecutionContext) -> list[date] | None:
+    """The months of a partitioned run, or None when the run is not partitioned.
+
+    Read from the run's tags: a run of checks alone has no partitioned step to ask.
+    """
+    tags = context.run.tags
+    if "dagster/partition" in tags:
+        keys = [tags["dagster/partition"]]
+    elif "dagster/asset_partition_range_start" in tags:
+        keys = monthly_partitions.get_partition_keys_in_range(
+            dg.PartitionKeyRange(
+                tags["dagster/asset_partition_range_start"], tags["dagster/asset_partition_range_end"]
+            )
+        )
+    else:
+        return None
+    return [date.fromisoformat(key) for key in keys]
+
+
+def scope(months: Sequence[date] | None) -> str:
+    """The months a result speaks of, as its description names them."""
+    if months is None:
+        return "all loaded months"
+    return months[0].isoformat()[:7] if len(months) == 1 else f"{months[0]:%Y-%m}…{months[-1]:%Y-%m}"
+
+
+@dataclass(frozen=True)
+class Fixed:
+    """SQL for a ``${slot}`` that this code base writes, one of a small fixed set (never input)."""
+
+    sql: str
+
+
+def _slot(value: str | Sequence[str] | Fixed) -> str:
+    if isinstance(value, Fixed):
+        return value.sql
+    if isinstance(value, str):  # a column, or a schema-qualified table
+        return ".".join(validate_identifier(part) for part in value.split("."))
+    return ", ".join(validate_identifier(name, role="column") for name in value)
+
+
+def check_sql(layer: str, name: str, **slots: str | Sequence[str] | Fixed) -> str:
+    """``pipeline/defs/<layer>/checks/<name>.sql`` with each ``${slot}`` filled from ``slots``.
+
+    A slot takes an identifier (``carrier``, ``raw.flights``), a sequence of column names (joined
+    with commas) or a Fixed expression; every name must pass validate_identifier.
+    """
+    filled = {slot: _slot(value) for slot, value in slots.items()}
+    return _SLOT.sub(lambda match: filled[match[1]], read_sql(layer, f"checks/{name}"))
+
+
+def table_columns(connection, qualified_name: str) -> dict[str, str]:
+    """The stored table's columns and their DuckDB types, as ``describe`` names them."""
+    relation = connection.table(_slot(qualified_name))
+    return {name: str(dtype) for name, dtype in zip(relation.columns, relation.types, strict=True)}
+
+
+def rows(connection, sql: str, params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+    cursor = connection.execute(sql, params or {})
+    names = [column[0] for column in cursor.description]
+    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+
+def jsonable(row: dict[str, Any]) -> dict[str, Any]:
+    return {k: v if isinstance(v, (int, float, str, bool)) or v is None else str(v) for k, v in row.items()}
+
+
+def result(
+    *,
+    passed: bool,
+    description: str,
+    failing_rows: int,
+    sample: Sequence[dict[str, Any]] = (),
+    severity: dg.AssetCheckSeverity = dg.AssetCheckSeverity.ERROR,
+    **metadata: Any,
+) -> dg.AssetCheckResult:
+    return dg.AssetCheckResult(
+        passed=passed,
+        severity=severity,
+        description=description,
+        metadata={
+            "failing_rows": failing_rows,
+            "sample": dg.MetadataValue.json([jsonable(row) for row in sample]),
+            **metadata,
+        },
+    )
+
+
+def duplicates_result(
+    connection,
+    sql: str,
+    params: dict[str, Any],
+    *,
+    table: str,
+    key: Sequence[str],
+    scope: str,
+    severity: dg.AssetCheckSeverity = dg.AssetCheckSeverity.ERROR,
+) -> dg.AssetCheckResult:
+    """From a ``checks/duplicate_keys`` query: its ``failing_rows`` and a ``sample`` of keys with copies."""
+    failing, sample = connection.execute(sql, params).fetchone()
+    columns = ", ".join(key)
+    return result(
+        passed=failing == 0,
+        description=(
+            f"{table}: every ({columns}) is unique ({scope})."
+            if failing == 0
+            else f"{table}: {failing:,} rows share their ({columns}) with another row ({scope})."
+        ),
+        failing_rows=int(failing),
+        sample=sample or [],
+        severity=severity,
+    )
+
+
+def nulls_result(
+    table: str, columns: Sequence[str], counts: dict[str, Any], sample: Sequence[dict[str, Any]], scope: str
+) -> dg.AssetCheckResult:
+    """From a row of null counts, one per column, plus ``failing_rows`` (rows with any null)."""
+    null_counts = {column: counts[column] for column in columns}
+    failing = counts["failing_rows"]
+    empty = {column: count for column, count in null_counts.items() if count}
+    return result(
+        passed=failing == 0,
+        description=(
+            f"{table}: {', '.join(columns)} are filled in every row ({scope})."
+            if failing == 0
+            else f"{table}: {failing:,} rows lack a key value ({scope}): "
+            + ", ".join(f"{column} null in {count:,}" for column, count in empty.items())
+            + "."
+        ),
+        failing_rows=int(failing),
+        sample=sample,
+        null_counts=dg.MetadataValue.json(null_counts),
+    )
