@@ -95,3 +95,27 @@ def test_a_month_whose_file_has_not_landed_fails_naming_the_file(tmp_path, landi
     assert not result.success
     message = step_failure_message(result)
     assert "flights_2013-05.csv" in message and "does not exist" in message
+
+
+@pytest.mark.parametrize(
+    ("node", "files"),
+    [
+        ("raw__flights", 12),
+        ("raw__weather", 12),
+        ("raw__airlines", 1),
+        ("raw__airports", 1),
+        ("raw__planes", 1),
+    ],
+)
+def test_every_raw_load_records_the_volume_guard_and_2013_is_never_held(built_warehouse, node, files):
+    materializations = built_warehouse["result"].asset_materializations_for_node(node)
+    assert materializations
+    for materialization in materializations:
+        metadata = materialization.metadata
+        assert "volume_change_accepted" not in metadata
+        guarded = metadata["volume_guard"].value
+        assert len(guarded) == files
+        assert all(entry["held"] == [] for entry in guarded)
+    rows = sorted(entry["rows"] for entry in materializations[0].metadata["volume_guard"].value)
+    if node == "raw__flights":
+        assert sum(rows) == 336_776 and rows[0] == 24_951  # February, 88% of the median month
