@@ -52,11 +52,15 @@ def _minutes(hhmm_column: str) -> str:
 
 
 def _utc_hour_is_local(date_and_hour: str) -> Agreement:
-    """time_hour is the local (New York) hour of (year, month, day, hour) as a UTC instant."""
+    """time_hour is the local (New York) hour of (year, month, day, hour) as a UTC instant.
+
+    Compared as timestamps (UTC to local is unique even in the repeated hour when daylight saving
+    ends); a time_hour that is no instant, or a date that does not exist, breaks it.
+    """
     return Agreement(
         ("time_hour", "year", "month", "day", "hour"),
-        f"coalesce(strftime(timezone('{NYC_TIME_ZONE}', try_cast(time_hour as timestamptz)), "
-        "'%Y-%m-%d %H'), '') = printf('%04d-%02d-%02d %02d', year, month, day, hour)",
+        f"coalesce(timezone('{NYC_TIME_ZONE}', try_cast(time_hour as timestamptz)) "
+        "= try(make_timestamp(year, month, day, hour, 0, 0)), false)",
         f"time_hour is {date_and_hour} at New York as an instant in UTC",
     )
 
