@@ -71,13 +71,15 @@ def run_in_process(job: str, partition: str | None) -> dict[str, object]:
 
 def run_job(job: str, partition: str | None, run_config: dict | None = None) -> dict[str, object]:
     _, factory = JOBS[job]
-    with dg.DagsterInstance.get() as instance:
-        with dg.execute_job(
+    with (
+        dg.DagsterInstance.get() as instance,
+        dg.execute_job(
             dg.reconstructable(factory), instance, run_config=run_config, tags=_partition_tags(partition)
-        ) as result:
-            if not result.success:
-                raise RuntimeError(f"Run {result.run_id} failed; see {instance.root_directory}.")
-            return {"run_id": result.run_id, "seconds_by_step": seconds_by_step(instance, result.run_id)}
+        ) as result,
+    ):
+        if not result.success:
+            raise RuntimeError(f"Run {result.run_id} failed; see {instance.root_directory}.")
+        return {"run_id": result.run_id, "seconds_by_step": seconds_by_step(instance, result.run_id)}
 
 
 def run_multiprocess(job: str, partition: str | None) -> dict[str, object]:

@@ -1,14 +1,16 @@
 """The floor: the pipeline's SQL files run straight on DuckDB, no Dagster, no Python around them.
 
 Every SQL file a full run executes is run here with the same parameters and in the pipeline's
-order: each landed file is parsed by the ingest validation SQL (``pipeline/landing/sql``) in its
-own in-memory database, as ``pipeline.ingest`` does, before the raw SQL loads it; then staging and
-marts. Tables are created with ``create or replace table ... as``, each statement autocommitted.
+order: each landed file is validated by the ingest's own function (``pipeline.landing.ingest``,
+its SQL in ``pipeline/landing/sql`` on an in-memory database) before the raw SQL loads it; then
+staging and marts. Tables are created with ``create or replace table ... as``, each statement
+autocommitted.
 
 What the pipeline does beyond that is its own cost and has no counterpart here: copying and hashing
 landed files into the archive, Dagster's bookkeeping, the data contracts checked on each written
 table, the IO manager's metadata, the model fitted from ``weather_delay_moments`` (numpy) and the
-report (matplotlib). This process imports duckdb and the pipeline's dependency-free helpers only.
+report (matplotlib). No Dagster run, instance or IO manager is involved (the modules that hold the
+SQL parameters do import dagster).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -26,8 +29,8 @@ import duckdb
 from pipeline.defs.raw.tables import RAW_TABLES
 from pipeline.defs.rules import MAX_PLAUSIBLE_WIND_MPH
 from pipeline.defs.staging.assets import AIRPORT_TIMEZONE_SUPPLEMENT
+from pipeline.landing import ingest
 from pipeline.landing.names import dimension_file_name, monthly_file_name
-from pipeline.landing.ingest import read_ingest_sql
 from pipeline.warehouse.connection import read_sql
 
 FIRST_MONTH, END_MONTH = "2013-01-01", "2014-01-01"
@@ -115,18 +118,12 @@ STEPS = [
 
 
 def validate_landed_file(path: Path, table: str, month_start: str | None) -> None:
-    """The ingest validation SQL on one landed file, in its own in-memory database.
+    """The ingest's own validation of one landed file (``pipeline.landing.ingest``), as a run does it.
 
     Only the work is reproduced, not the verdict: a file the pipeline would reject shows up as
     tables that differ from the pipeline's.
     """
-    columns = RAW_TABLES[table].csv_columns()
-    with duckdb.connect() as conn:
-        conn.execute(read_ingest_sql("parse_landed_file"), {"path": str(path), "columns": columns})
-        conn.execute(read_ingest_sql("rejected_rows")).fetchall()
-        conn.execute("select count(*) from landed").fetchall()
-        if month_start:
-            conn.execute(read_ingest_sql("rows_outside_month"), {"month_start": month_start}).fetchall()
+    ingest.validate_landed_file(path, table, date.fromisoformat(month_start) if month_start else None)
 
 
 def run(database: Path, landing_dir: Path) -> dict[str, float]:

@@ -26,7 +26,8 @@ from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from pipeline.landing import names as landing, seed as landing_seed
+from pipeline.landing import names as landing
+from pipeline.landing import seed as landing_seed
 
 REAL_FLIGHT_ROWS = 336_776
 DEFAULT_SEED = 2013
@@ -97,7 +98,7 @@ def _scaled_lines(rows: list[bytes], target: int, seed: int, month: str) -> Iter
     taken: dict[tuple[bytes, ...], set[int]] = {}
     for fields in parsed:
         taken.setdefault(_scheduled_departure(fields), set()).add(int(fields[FLIGHT_NUMBER]))
-    for index, (line, fields) in enumerate(zip(rows, parsed)):
+    for index, (line, fields) in enumerate(zip(rows, parsed, strict=True)):
         copies = full_copies + (index in extra_rows)
         if copies == 0:
             continue

@@ -6,13 +6,16 @@ its own process, one after another, measured from outside (``bench.measure``: wa
 of the whole process tree, peak RSS and PSS of the tree):
 
   floor                 the pipeline's SQL files on one DuckDB connection (``bench.floor``)
+  read_limit            DuckDB reading every landed file once into a table, nothing else
+                        (``bench.read_limit``): the physical floor for this data
   dagster_in_process    ``dagster.materialize()`` of every asset (``bench.dagster_runs``)
   dagster_run           a real run on a temporary DagsterInstance, the code location's executor
   dagster_multiprocess  the same run with Dagster's stock multiprocess executor (a process per step)
   pandas                the floor's SQL with every table fetched into pandas and written back
 
 Every variant must build the same tables: row counts of every table and the contents of the marts
-are compared with the floor's, and the command fails if they differ. ``--load`` also times
+are compared with the floor's (for the read limit: the raw tables'), and the command fails if they
+differ. Each variant is reported with its ratios to the floor and to the read limit. ``--load`` also times
 ``dagster definitions validate`` on the code location against an empty Definitions, and
 ``--backfill`` times the monthly assets rebuilt for all twelve months in one run against twelve
 one-month runs. Results are printed as Markdown and saved (with every raw figure as JSON) under
@@ -25,29 +28,32 @@ import argparse
 import hashlib
 import json
 import os
-import platform
 import shutil
-import statistics
 import sys
 import time
 from dataclasses import asdict, dataclass, field
-from datetime import date, datetime, timezone
-from decimal import Decimal
-from importlib import metadata
+from datetime import datetime, timezone
 from pathlib import Path
 
-import duckdb
-
 from bench import generate
-from bench.floor import MONTH_KEYS, STEPS
+from bench.compare import differences, warehouse_fingerprint
+from bench.floor import MONTH_KEYS
 from bench.measure import Measurement, measure
+from bench.report import (
+    GiB,
+    backfill_table,
+    load_table,
+    machine_description,
+    size_table,
+    steps_table,
+)
 from pipeline import constants
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_WORK_DIR = REPO_ROOT / "bench" / "work"
 DEFAULT_SIZES = [generate.REAL_FLIGHT_ROWS, 5_000_000, 20_000_000]
-VARIANTS = ["floor", "dagster_in_process", "dagster_run", "dagster_multiprocess", "pandas"]
-GiB = 1 << 30
+# The floor runs first: every other variant's tables are compared with its.
+VARIANTS = ["floor", "read_limit", "dagster_in_process", "dagster_run", "dagster_multiprocess", "pandas"]
 
 
 class BenchmarkFailed(RuntimeError):
@@ -121,9 +127,11 @@ def _pipeline_environment(run_dir: Path, landing_dir: Path) -> dict[str, str]:
 def variant_command(variant: str, run_dir: Path, landing_dir: Path, *extra: str) -> list[str]:
     python = sys.executable
     database = str(run_dir / "warehouse.duckdb")
+    files = ["--database", database, "--landing-dir", str(landing_dir)]
     return {
-        "floor": [python, "-m", "bench.floor", "--database", database, "--landing-dir", str(landing_dir)],
-        "pandas": [python, "-m", "bench.pandas_baseline", "--database", database, "--landing-dir", str(landing_dir)],
+        "floor": [python, "-m", "bench.floor", *files],
+        "read_limit": [python, "-m", "bench.read_limit", *files],
+        "pandas": [python, "-m", "bench.pandas_baseline", *files],
         "dagster_in_process": [python, "-m", "bench.dagster_runs", "in_process", *extra],
         "dagster_run": [python, "-m", "bench.dagster_runs", "run", *extra],
         "dagster_multiprocess": [python, "-m", "bench.dagster_runs", "multiprocess", *extra],
@@ -135,65 +143,23 @@ def run_measured(variant: str, run_dir: Path, landing_dir: Path, *extra: str) ->
     measurement = measure(variant_command(variant, run_dir, landing_dir, *extra), env=env, cwd=REPO_ROOT)
     if measurement.returncode != 0:
         raise BenchmarkFailed(
-            f"{variant} {' '.join(extra)} exited with {measurement.returncode}:\n"
-            f"{measurement.stderr[-4000:]}"
+            f"{variant} {' '.join(extra)} exited with {measurement.returncode}:\n{measurement.stderr[-4000:]}"
         )
     return measurement, json.loads(measurement.stdout.strip().splitlines()[-1])
-
-
-# --- comparing what the variants built --------------------------------------------------------------
-
-
-def _normalized(value):
-    if isinstance(value, datetime) and (value.hour, value.minute, value.second, value.microsecond) == (0, 0, 0, 0):
-        return value.date().isoformat()
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, Decimal):
-        value = float(value)
-    if isinstance(value, float):
-        return float(f"{value:.9g}")
-    return value
-
-
-def warehouse_fingerprint(database: Path) -> dict[str, object]:
-    """Row counts of every table the floor builds (per month for flights), and the marts' rows."""
-    fingerprint: dict[str, object] = {}
-    with duckdb.connect(str(database), read_only=True) as conn:
-        for step in STEPS:
-            if not step.stored_by_pipeline:
-                continue
-            fingerprint[f"{step.table} rows"] = conn.execute(f"select count(*) from {step.table}").fetchall()[0][0]
-            if step.layer == "marts":
-                columns = [row[0] for row in conn.execute(f"describe {step.table}").fetchall()]
-                rows = conn.execute(f"select {', '.join(columns)} from {step.table}").fetchall()
-                fingerprint[f"{step.table} content"] = sorted(
-                    (tuple(_normalized(value) for value in row) for row in rows), key=repr
-                )
-        fingerprint["staging.flights rows by month"] = dict(
-            conn.execute(
-                "select strftime(flight_date, '%Y-%m'), count(*) from staging.flights group by 1 order by 1"
-            ).fetchall()
-        )
-    return fingerprint
-
-
-def differences(expected: dict[str, object], actual: dict[str, object]) -> list[str]:
-    return [
-        f"{key}: floor {str(expected[key])[:120]} ≠ {str(actual.get(key))[:120]}"
-        for key in expected
-        if expected[key] != actual.get(key)
-    ]
 
 
 # --- the measurements -------------------------------------------------------------------------------
 
 
-def benchmark_size(work_dir: Path, rows: int, seed: int, variants: list[str], repeat: int, keep: bool) -> dict:
+def benchmark_size(
+    work_dir: Path, rows: int, seed: int, variants: list[str], repeat: int, keep: bool
+) -> dict:
     size_dir = work_dir / f"rows_{rows}"
     started = time.perf_counter()
     landing_dir = prepare_landing(size_dir, rows, seed)
-    print(f"[{rows:,} rows] landing ready in {time.perf_counter() - started:.0f} s: {landing_dir}", flush=True)
+    print(
+        f"[{rows:,} rows] landing ready in {time.perf_counter() - started:.0f} s: {landing_dir}", flush=True
+    )
     landed_bytes = warm_page_cache(landing_dir)
     floor_fingerprint = None
     runs: list[VariantRun] = []
@@ -204,13 +170,15 @@ def benchmark_size(work_dir: Path, rows: int, seed: int, variants: list[str], re
             measurement, details = run_measured(variant, run_dir, landing_dir)
             fingerprint = warehouse_fingerprint(run_dir / "warehouse.duckdb")
             row_counts = {
-                key.removesuffix(" rows"): value for key, value in fingerprint.items() if key.endswith(" rows")
+                key.removesuffix(" rows"): value
+                for key, value in fingerprint.items()
+                if key.endswith(" rows")
             }
             run = VariantRun(variant, measurement, details, row_counts)
             if variant == "floor":
                 floor_fingerprint = fingerprint
             if floor_fingerprint is not None:
-                run.differences = differences(floor_fingerprint, fingerprint)
+                run.differences = differences(floor_fingerprint, fingerprint, variant)
                 run.matches_floor = not run.differences
             runs.append(run)
             print(
@@ -234,7 +202,9 @@ def measure_load(repeats: int) -> dict:
         for module in results:
             measurement = measure([dagster, "definitions", "validate", "-m", module], env=env, cwd=REPO_ROOT)
             if measurement.returncode != 0:
-                raise BenchmarkFailed(f"definitions validate -m {module} failed:\n{measurement.stderr[-2000:]}")
+                raise BenchmarkFailed(
+                    f"definitions validate -m {module} failed:\n{measurement.stderr[-2000:]}"
+                )
             results[module].append(measurement)
     return results
 
@@ -257,94 +227,7 @@ def measure_backfill(work_dir: Path, rows: int, seed: int) -> dict:
     return {"rows": rows, "single_run": single, "per_partition_runs": per_month}
 
 
-# --- reporting ---------------------------------------------------------------------------------------
-
-
-def _median(values) -> float:
-    return statistics.median(values)
-
-
-def machine_description() -> list[str]:
-    cpu = next(
-        (line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines() if line.startswith("model name")),
-        platform.processor(),
-    )
-    memory_kib = next(
-        int(line.split()[1]) for line in Path("/proc/meminfo").read_text().splitlines() if line.startswith("MemTotal")
-    )
-    versions = ", ".join(
-        f"{package} {metadata.version(package)}" for package in ("dagster", "dagster-duckdb", "duckdb", "pandas")
-    )
-    return [
-        f"- CPU: {cpu}, {os.cpu_count()} cores; memory {memory_kib / (1 << 20):.1f} GiB; {platform.platform()}",
-        f"- Python {platform.python_version()}; {versions}",
-        f"- load average at the end: {', '.join(f'{load:.2f}' for load in os.getloadavg())}",
-    ]
-
-
-def size_table(result: dict) -> list[str]:
-    rows = result["rows"]
-    by_variant: dict[str, list[VariantRun]] = {}
-    for run in result["runs"]:
-        by_variant.setdefault(run.variant, []).append(run)
-    floor = by_variant.get("floor")
-    floor_wall = _median(r.measurement.wall_seconds for r in floor) if floor else None
-    floor_rss = _median(r.measurement.peak_rss_bytes for r in floor) if floor else None
-    floor_cpu = _median(r.measurement.cpu_seconds for r in floor) if floor else None
-    lines = [
-        f"### {rows:,} flights rows ({result['landed_bytes'] / GiB:.2f} GiB landed), "
-        f"median of {len(next(iter(by_variant.values())))}",
-        "",
-        "| variant | wall s | rows/s | CPU s | peak RSS GiB | peak PSS GiB | processes | × floor wall | × floor CPU | × floor RSS | same tables |",
-        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
-    ]
-    for variant, runs in by_variant.items():
-        wall = _median(r.measurement.wall_seconds for r in runs)
-        cpu = _median(r.measurement.cpu_seconds for r in runs)
-        rss = _median(r.measurement.peak_rss_bytes for r in runs)
-        pss = _median(r.measurement.peak_tree_pss_bytes for r in runs)
-        processes = max(r.measurement.max_processes for r in runs)
-        same = "yes" if all(r.matches_floor for r in runs) else "NO"
-        lines.append(
-            f"| {variant} | {wall:.1f} | {rows / wall:,.0f} | {cpu:.1f} | {rss / GiB:.2f} | {pss / GiB:.2f} "
-            f"| {processes} | {wall / floor_wall:.2f} | {cpu / floor_cpu:.2f} | {rss / floor_rss:.2f} | {same} |"
-        )
-    return lines
-
-
-def load_table(load: dict) -> list[str]:
-    pipeline, empty = load["pipeline.definitions"], load["bench.empty_location"]
-    pipeline_wall = _median(m.wall_seconds for m in pipeline)
-    empty_wall = _median(m.wall_seconds for m in empty)
-    pipeline_cpu = _median(m.cpu_seconds for m in pipeline)
-    empty_cpu = _median(m.cpu_seconds for m in empty)
-    return [
-        f"### Code-location load: `dagster definitions validate`, median of {len(pipeline)}",
-        "",
-        "| module | wall s | CPU s |",
-        "| --- | ---: | ---: |",
-        f"| pipeline.definitions | {pipeline_wall:.2f} | {pipeline_cpu:.2f} |",
-        f"| bench.empty_location (empty Definitions) | {empty_wall:.2f} | {empty_cpu:.2f} |",
-        f"| ratio | {pipeline_wall / empty_wall:.2f} | {pipeline_cpu / empty_cpu:.2f} |",
-    ]
-
-
-def backfill_table(backfill: dict) -> list[str]:
-    single = backfill["single_run"]
-    per_month = backfill["per_partition_runs"]
-    total_wall = sum(m.wall_seconds for m in per_month)
-    total_cpu = sum(m.cpu_seconds for m in per_month)
-    months = len(per_month)
-    return [
-        f"### Backfill of the monthly assets, {backfill['rows']:,} rows, runs with the code location's executor",
-        "",
-        "| how | wall s | CPU s |",
-        "| --- | ---: | ---: |",
-        f"| one run over all {months} months (single-run backfill policy) | {single.wall_seconds:.1f} | {single.cpu_seconds:.1f} |",
-        f"| {months} runs, one month each | {total_wall:.1f} | {total_cpu:.1f} |",
-        f"| overhead per partition run ((runs − single) / {months}) | "
-        f"{(total_wall - single.wall_seconds) / months:.2f} | {(total_cpu - single.cpu_seconds) / months:.2f} |",
-    ]
+# --- saving -----------------------------------------------------------------------------------------
 
 
 def _jsonable(value):
@@ -362,13 +245,17 @@ def _jsonable(value):
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rows", type=int, action="append", help=f"flights rows; repeatable (default {DEFAULT_SIZES})")
+    parser.add_argument(
+        "--rows", type=int, action="append", help=f"flights rows; repeatable (default {DEFAULT_SIZES})"
+    )
     parser.add_argument("--no-sizes", action="store_true", help="only the --load / --backfill parts")
     parser.add_argument("--variant", action="append", choices=VARIANTS, help="repeatable; default all")
     parser.add_argument("--repeat", type=int, default=1, help="rounds per size; the tables show medians")
     parser.add_argument("--seed", type=int, default=generate.DEFAULT_SEED)
     parser.add_argument("--work-dir", type=Path, default=DEFAULT_WORK_DIR)
-    parser.add_argument("--load", type=int, default=0, metavar="N", help="also time definitions validate N times")
+    parser.add_argument(
+        "--load", type=int, default=0, metavar="N", help="also time definitions validate N times"
+    )
     parser.add_argument("--backfill", type=int, metavar="ROWS", help="also time a backfill at this size")
     parser.add_argument("--keep", action="store_true", help="keep each variant's warehouse and instance")
     args = parser.parse_args(argv)
@@ -382,7 +269,7 @@ def main(argv: list[str] | None = None) -> int:
     for rows in [] if args.no_sizes else args.rows or DEFAULT_SIZES:
         result = benchmark_size(work_dir, rows, args.seed, variants, args.repeat, args.keep)
         report.setdefault("sizes", []).append(result)
-        sections += [*size_table(result), ""]
+        sections += [*size_table(result), "", *steps_table(result), ""]
         failures += [f"{rows:,} rows, {run.variant}: {d}" for run in result["runs"] for d in run.differences]
     if args.load:
         report["load"] = measure_load(args.load)

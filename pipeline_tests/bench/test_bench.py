@@ -17,7 +17,7 @@ import pytest
 
 from bench import floor, generate
 from pipeline import constants
-from pipeline.landing.ingest import INGEST_SQL_DIR
+from pipeline.landing import ingest
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 MiB = 1 << 20
@@ -83,7 +83,9 @@ def test_the_same_seed_gives_the_same_files_and_another_seed_other_rows(tmp_path
     # Weather and the dimensions are landed as the source has them.
     seeded = _digests(seeded_landing)
     assert {name: seeded[name] for name in seeded if not name.startswith("flights_")} == {
-        name: digest for name, digest in _digests(tmp_path / "first").items() if not name.startswith("flights_")
+        name: digest
+        for name, digest in _digests(tmp_path / "first").items()
+        if not name.startswith("flights_")
     }
 
 
@@ -121,12 +123,8 @@ def test_the_floor_runs_every_sql_file_that_builds_a_table():
         for path in (constants.DEFS_DIR / layer).glob("*.sql")
     }
     assert {(step.layer, step.sql or step.name) for step in floor.STEPS} == sql_files
-    # The floor reproduces the ingest validation statements one by one: a new one must be added there.
-    assert {path.stem for path in INGEST_SQL_DIR.glob("*.sql")} == {
-        "parse_landed_file",
-        "rejected_rows",
-        "rows_outside_month",
-    }
+    # Landed files are validated by the ingest's own function, whatever its statements are.
+    assert floor.ingest.validate_landed_file is ingest.validate_landed_file
 
 
 MEASURED_TREE = """
@@ -179,6 +177,8 @@ def test_the_benchmark_command_runs_every_variant_on_the_same_data(tmp_path):
             "--variant",
             "floor",
             "--variant",
+            "read_limit",
+            "--variant",
             "dagster_run",
             "--variant",
             "pandas",
@@ -196,7 +196,7 @@ def test_the_benchmark_command_runs_every_variant_on_the_same_data(tmp_path):
     [size] = report["sizes"]
     assert size["rows"] == 20_000
     runs = {run["variant"]: run for run in size["runs"]}
-    assert set(runs) == {"floor", "dagster_run", "pandas"}
+    assert set(runs) == {"floor", "read_limit", "dagster_run", "pandas"}
     for variant, run in runs.items():
         assert run["matches_floor"] is True, (variant, run["differences"])
         assert run["measurement"]["wall_seconds"] > 0 and run["measurement"]["peak_tree_rss_bytes"] > 0
@@ -205,6 +205,15 @@ def test_the_benchmark_command_runs_every_variant_on_the_same_data(tmp_path):
     assert floor_rows["raw.flights"] == floor_rows["staging.flights"] == 20_000
     assert floor_rows["raw.weather"] == floor_rows["staging.weather"] == 26_115
     assert floor_rows["staging.airlines"] == 16
-    table_row = [line for line in result.stdout.splitlines() if line.startswith("| floor |")]
-    assert table_row and "| yes |" in table_row[0]
+    # The read limit reads every landed file into its raw table once, and builds nothing else.
+    raw_rows = {table: rows for table, rows in floor_rows.items() if table.startswith("raw.")}
+    assert runs["read_limit"]["row_counts"] == raw_rows
+    assert set(runs["read_limit"]["details"]["seconds_by_table"]) == set(raw_rows)
+    rows_of_table = {
+        line.split(" | ")[0]: line for line in result.stdout.splitlines() if line.startswith("| ")
+    }
+    assert "× read limit wall" in rows_of_table["| variant"]
+    assert "| yes |" in rows_of_table["| floor"]
+    assert "| 1.00 | 1.00 | yes (raw) |" in rows_of_table["| read_limit"]
+    assert "| staging.flights |" in result.stdout  # seconds per step
     assert not list((tmp_path / "rows_20000" / "runs").glob("*/warehouse.duckdb"))
