@@ -28,10 +28,12 @@ import duckdb
 
 from pipeline.defs.raw.tables import RAW_TABLES
 from pipeline.defs.rules import MAX_PLAUSIBLE_WIND_MPH
-from pipeline.defs.staging.assets import AIRPORT_TIMEZONE_SUPPLEMENT
+from pipeline.defs.staging.assets import AIRPORT_TIMEZONE_SUPPLEMENT, OFFSETS_RANGE
+from pipeline.defs.staging.time_zones import ZONEINFO_OFFSET_PERIODS
 from pipeline.landing import ingest
 from pipeline.landing.names import dimension_file_name, monthly_file_name
 from pipeline.warehouse.connection import read_sql
+from pipeline.warehouse.io_manager import SqlFunction
 
 FIRST_MONTH, END_MONTH = "2013-01-01", "2014-01-01"
 MONTH_KEYS = [f"2013-{month:02d}-01" for month in range(1, 13)]
@@ -50,6 +52,8 @@ class Step:
     landed_files: Callable[[Path], list[tuple[Path, str | None]]] = field(default=lambda _: [])
     # False for a query whose small result the pipeline keeps outside the warehouse
     stored_by_pipeline: bool = True
+    # Python functions the SQL calls, registered on the connection as the IO manager does
+    functions: tuple[SqlFunction, ...] = ()
 
     @property
     def table(self) -> str:
@@ -93,6 +97,10 @@ def _airport_supplement(landing_dir: Path) -> dict[str, Any]:
     return {"supplement_path": str(AIRPORT_TIMEZONE_SUPPLEMENT)}
 
 
+def _offsets_range(landing_dir: Path) -> dict[str, Any]:
+    return dict(OFFSETS_RANGE)
+
+
 def _plausible_wind(landing_dir: Path) -> dict[str, Any]:
     return {"max_plausible_wind_mph": MAX_PLAUSIBLE_WIND_MPH}
 
@@ -108,6 +116,7 @@ STEPS = [
     Step("staging", "airports", _airport_supplement),
     Step("staging", "planes", _no_params),
     Step("staging", "weather", _all_months),
+    Step("staging", "time_zone_offsets", _offsets_range, functions=(ZONEINFO_OFFSET_PERIODS,)),
     Step("staging", "flights", _all_months),
     Step("marts", "carrier_monthly_performance", _no_params),
     Step("marts", "fleet_performance", _no_params),
@@ -137,6 +146,8 @@ def run(database: Path, landing_dir: Path) -> dict[str, float]:
             for path, month_start in step.landed_files(landing_dir):
                 validate_landed_file(path, step.name, month_start)
             conn.execute(f"create schema if not exists {step.layer}")
+            for function in step.functions:
+                function.register(conn)
             conn.execute(
                 f"create or replace table {step.table} as ({read_sql(step.layer, step.sql or step.name)})",
                 step.params(landing_dir),

@@ -33,6 +33,8 @@ def run(database: Path, landing_dir: Path) -> dict[str, float]:
             for path, month_start in step.landed_files(landing_dir):
                 validate_landed_file(path, step.name, month_start)
             sql, params = read_sql(step.layer, step.sql or step.name), step.params(landing_dir)
+            for function in step.functions:
+                function.register(conn)
             frame = conn.execute(sql, params).fetchdf()
             conn.execute(f"create schema if not exists {step.layer}")
             conn.execute(f"create or replace table {step.table} as from ({sql}) limit 0", params)

@@ -15,7 +15,7 @@ Two kinds of output are stored:
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -45,11 +45,34 @@ class SchemaMismatchError(ValueError):
 
 
 @dataclass(frozen=True)
+class SqlFunction:
+    """A Python function the SQL of a WarehouseQuery calls, registered on the connection that runs it.
+
+    Types are DuckDB type names (``VARCHAR``, ``STRUCT(a INTEGER)[]``).
+    """
+
+    name: str
+    function: Callable[..., Any]
+    parameters: tuple[str, ...]
+    return_type: str
+
+    def register(self, connection: duckdb.DuckDBPyConnection) -> None:
+        connection.create_function(
+            self.name,
+            self.function,
+            [duckdb.sqltype(parameter) for parameter in self.parameters],
+            duckdb.sqltype(self.return_type),
+            side_effects=False,
+        )
+
+
+@dataclass(frozen=True)
 class WarehouseQuery:
-    """A SELECT for DuckDB to run into the asset's table, with its parameters."""
+    """A SELECT for DuckDB to run into the asset's table, with its parameters (and Python functions)."""
 
     sql: str
     params: Mapping[str, Any] = field(default_factory=dict)
+    functions: tuple[SqlFunction, ...] = ()
 
 
 def table_name(table_slice: TableSlice) -> str:
@@ -66,15 +89,17 @@ class WarehouseClient(DuckDbClient):
         # anything that is not a plain identifier before a connection exists.
         qualified_table_name(table_slice.schema, table_slice.table)
         config = context.resource_config
-        with warehouse.connect(
-            resolve_path(
-                config["database"], constants.WAREHOUSE_PATH_ENV, constants.DEFAULT_WAREHOUSE_PATH
-            ),
-            timeout_seconds=config["lock_timeout_seconds"],
-            config=config["connection_config"],
-        ) as conn:
-            with warehouse.transaction(conn):
-                yield conn
+        with (
+            warehouse.connect(
+                resolve_path(
+                    config["database"], constants.WAREHOUSE_PATH_ENV, constants.DEFAULT_WAREHOUSE_PATH
+                ),
+                timeout_seconds=config["lock_timeout_seconds"],
+                config=config["connection_config"],
+            ) as conn,
+            warehouse.transaction(conn),
+        ):
+            yield conn
 
     @staticmethod
     def ensure_schema_exists(context, table_slice: TableSlice, connection) -> None:
@@ -124,9 +149,7 @@ def _write(context, table_slice: TableSlice, connection, select_sql: str, params
     """Replace the slice with the SELECT's rows by column name; returns the rows written."""
     target = table_name(table_slice)
     partitioned = bool(table_slice.partition_dimensions)
-    output_columns = [
-        row[0] for row in connection.execute(f"describe {select_sql}", params).fetchall()
-    ]
+    output_columns = [row[0] for row in connection.execute(f"describe {select_sql}", params).fetchall()]
     if partitioned and warehouse.table_exists(connection, table_slice.schema, table_slice.table):
         stored = [name for name, _ in _table_columns(connection, table_slice)]
         _check_columns_match(context, table_slice, stored, output_columns)
@@ -212,7 +235,13 @@ class WarehouseQueryTypeHandler(DbTypeHandler[WarehouseQuery]):
     """Runs a WarehouseQuery inside DuckDB into the table; loads a slice back as a query."""
 
     def handle_output(self, context, table_slice: TableSlice, obj: WarehouseQuery, connection):
-        written = _write(context, table_slice, connection, f"({obj.sql})", dict(obj.params))
+        for function in obj.functions:
+            function.register(connection)
+        try:
+            written = _write(context, table_slice, connection, f"({obj.sql})", dict(obj.params))
+        finally:
+            for function in obj.functions:
+                connection.remove_function(function.name)
         if isinstance(context.dagster_type, WarehouseContractType):
             # Inside the write transaction: a violation rolls the new rows back before commit.
             context.dagster_type.validate_stored_slice(
@@ -264,6 +293,4 @@ class WarehouseIOManager(DuckDBIOManager):
 
     @property
     def resolved_database(self):
-        return resolve_path(
-            self.database, constants.WAREHOUSE_PATH_ENV, constants.DEFAULT_WAREHOUSE_PATH
-        )
+        return resolve_path(self.database, constants.WAREHOUSE_PATH_ENV, constants.DEFAULT_WAREHOUSE_PATH)

@@ -5,6 +5,7 @@ monthly tables rebuild only the months of the run. The table's declaration in ``
 the asset its description, column schema and contract.
 """
 
+from datetime import timedelta
 from pathlib import Path
 
 import dagster as dg
@@ -12,13 +13,22 @@ import dagster as dg
 from pipeline.automation.conditions import eager_every_partition
 from pipeline.defs.raw import tables as raw
 from pipeline.defs.staging import tables
+from pipeline.defs.staging.time_zones import ZONEINFO_OFFSET_PERIODS
 from pipeline.partitions import monthly_partitions
 from pipeline.warehouse.connection import read_sql, sql_code_reference
 from pipeline.warehouse.contracts import WarehouseTableType
 from pipeline.warehouse.io_manager import WarehouseQuery
+from pipeline.warehouse.resources import Warehouse
 from pipeline.warehouse.tables import Table
 
 AIRPORT_TIMEZONE_SUPPLEMENT = Path(__file__).parent / "reference" / "airport_timezone_supplement.csv"
+# The local dates staging/time_zone_offsets covers: every partition's, plus the day after the last,
+# which a scheduled arrival at 24:00 (hhmm 2400) on the last day reads.
+OFFSETS_RANGE = {
+    "range_start": monthly_partitions.start.date(),
+    "range_end": monthly_partitions.end.date() + timedelta(days=1),
+}
+AGREES_WITH_DUCKDB = "time_zone_offsets_agree_with_duckdb"
 
 
 def _staging_asset(
@@ -58,4 +68,69 @@ airports = _staging_asset(
 airlines = _staging_asset(tables.AIRLINES, [raw.AIRLINES])
 planes = _staging_asset(tables.PLANES, [raw.PLANES])
 weather = _staging_asset(tables.WEATHER, [raw.WEATHER], partition_expr="observation_date")
-flights = _staging_asset(tables.FLIGHTS, [raw.FLIGHTS, tables.AIRPORTS], partition_expr="flight_date")
+flights = _staging_asset(
+    tables.FLIGHTS, [raw.FLIGHTS, tables.AIRPORTS, tables.TIME_ZONE_OFFSETS], partition_expr="flight_date"
+)
+
+
+@dg.multi_asset(
+    outs={
+        tables.TIME_ZONE_OFFSETS.name: dg.AssetOut(
+            key=tables.TIME_ZONE_OFFSETS.asset_key,
+            group_name="staging",
+            description=tables.TIME_ZONE_OFFSETS.description,
+            kinds={"duckdb", "sql", "python"},
+            metadata={
+                "dagster/column_schema": tables.TIME_ZONE_OFFSETS.column_schema(),
+                **sql_code_reference("staging", tables.TIME_ZONE_OFFSETS.name),
+            },
+            dagster_type=WarehouseTableType(tables.TIME_ZONE_OFFSETS),
+            automation_condition=eager_every_partition(),
+        )
+    },
+    deps=[tables.AIRPORTS.asset_key],
+    can_subset=True,  # the table without its check, or the check alone on the stored table
+    check_specs=[
+        dg.AssetCheckSpec(
+            AGREES_WITH_DUCKDB,
+            asset=tables.TIME_ZONE_OFFSETS.asset_key,
+            blocking=True,
+            description=(
+                "ERROR, blocking: at the first and the last minute of every hour, the local time minus "
+                "the stored offset is the instant DuckDB's timezone() gives (what staging/flights relied "
+                "on before it joined this table)."
+            ),
+        )
+    ],
+)
+def time_zone_offsets(context: dg.AssetExecutionContext, warehouse: Warehouse):
+    """Built by ``time_zone_offsets.sql`` calling zoneinfo (``time_zones.py``); then its check."""
+    table = tables.TIME_ZONE_OFFSETS
+    if table.asset_key in context.selected_asset_keys:
+        sql = read_sql("staging", table.name)
+        yield dg.Output(
+            WarehouseQuery(sql, OFFSETS_RANGE, functions=(ZONEINFO_OFFSET_PERIODS,)),
+            output_name=table.name,
+            metadata={"dagster/column_lineage": table.column_lineage(sql, [tables.AIRPORTS])},
+        )
+    if not any(key.name == AGREES_WITH_DUCKDB for key in context.selected_asset_check_keys):
+        return
+    # An Output is stored (and committed) by the IO manager before this generator resumes.
+    with warehouse.connect() as conn:
+        failing, sample = conn.execute(
+            read_sql("staging", f"checks/{AGREES_WITH_DUCKDB}"), {"sample_size": 10}
+        ).fetchone()
+    yield dg.AssetCheckResult(
+        check_name=AGREES_WITH_DUCKDB,
+        passed=failing == 0,
+        severity=dg.AssetCheckSeverity.ERROR,
+        description=(
+            "Every hour's offset gives DuckDB's timezone() instants."
+            if failing == 0
+            else f"{failing:,} hours give other instants than DuckDB's timezone()."
+        ),
+        metadata={
+            "failing_rows": int(failing),
+            "sample": dg.MetadataValue.json([{k: str(v) for k, v in row.items()} for row in sample or []]),
+        },
+    )

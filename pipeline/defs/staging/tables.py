@@ -329,3 +329,24 @@ PLANES = Table(
 # What identifies a flight; staging's flight_identity_unique check holds the whole table to it,
 # across months. (The other tables' keys are their declared unique columns above.)
 FLIGHT_IDENTITY = ("carrier", "flight_number", "origin", "sched_dep_at")
+
+TIME_ZONE_OFFSETS = Table(
+    STAGING_SCHEMA,
+    "time_zone_offsets",
+    "One row per airport time zone and local clock hour of the partitions: its UTC offset (zoneinfo).",
+    (
+        column("time_zone", "VARCHAR", "IANA time zone of one or more airports (see staging/airports)."),
+        column(
+            "local_hour", "TIMESTAMP", "Start of a local clock hour in that zone, as the wall clock shows it."
+        ),
+        column(
+            "utc_offset_minutes",
+            "INTEGER",
+            "Minutes to subtract from a clock time in that hour to get UTC; in a skipped or repeated "
+            "DST hour the offset DuckDB's timezone() applies (before the change; the later one).",
+            # Real offsets run from UTC−12 to UTC+14.
+            Rule("in_range", (-720, 840)),
+        ),
+    ),
+    unique=("time_zone", "local_hour"),
+)
