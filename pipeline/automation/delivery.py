@@ -16,9 +16,10 @@ over the smallest range covering its months, and a month inside that range that 
 rides along only if reloading it changes nothing: its landing file is ready and is exactly the
 version the warehouse holds (a *rider*). The same holds when airports.csv arrives: staging/flights
 places every month through the airports, so the range covers every staged month. Only if some
-month in the range cannot ride (its file is gone, or changing) is the delivery split, one run per
-contiguous range of each table (and the airports' other months left to automation); the tick says
-so.
+month in the range cannot ride (its file is gone, or changing) is the delivery split: one run per
+contiguous range of months (tables with the same range share it; dimension files ride in the
+first, except airports.csv, which then runs alone so that automation re-places the other months
+through it). The tick says why.
 """
 
 from __future__ import annotations
@@ -190,10 +191,14 @@ def plan(
         for first, last in _contiguous_ranges(files):
             by_range.setdefault((first, last), []).extend(files[m] for m in _months_between(first, last))
     deliveries = []
+    if restage:
+        # Alone, without staging/flights: a run that updates the airports without planning
+        # staging/flights is what makes automation re-place every staged month through them.
+        keys = _downstream(asset_graph, {file.asset_key for file in dimensions}, False, materialized)
+        deliveries.append(Delivery(tuple(dimensions), keys))
+        notes.append("staging/flights of every month follows the new airports through automation.")
     for index, (months_range, files) in enumerate(sorted(by_range.items())):
-        chosen = [*dimensions, *files] if index == 0 else files  # the dimensions ride in the first
+        chosen = [*dimensions, *files] if index == 0 and not restage else files  # dimensions ride first
         keys = _downstream(asset_graph, {file.asset_key for file in chosen}, True, materialized)
         deliveries.append(Delivery(tuple(chosen), keys, months_range))
-    if restage:
-        notes.append("staging/flights of the other months follows the new airports through automation.")
     return deliveries, notes
