@@ -7,10 +7,13 @@ the warehouse lock: the old slice is deleted and the new rows inserted by column
 error, an empty output included — nothing changes. The connection is always closed.
 
 Two kinds of output are stored:
-- ``pandas.DataFrame`` (small tables: marts), through dagster-duckdb-pandas' type handler;
+- ``pandas.DataFrame`` (small tables: marts), loaded back as dagster-duckdb-pandas does;
 - ``WarehouseQuery``: a SELECT that DuckDB runs straight into the table, so fact tables never make
   a round trip through pandas. Downstream assets load it back as a ``WarehouseQuery`` over the
   stored slice, or as a DataFrame.
+
+pandas is imported when a step first stores or loads a DataFrame, not when the code location
+loads: the webserver, the daemon and every run process load this module, most never need pandas.
 """
 
 from __future__ import annotations
@@ -18,20 +21,21 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import dagster as dg
 import duckdb
-import pandas as pd
 from dagster._core.storage.db_io_manager import DbIOManager, DbTypeHandler, TableSlice
 from dagster_duckdb.io_manager import DuckDbClient, DuckDBIOManager, _get_cleanup_statement
-from dagster_duckdb_pandas import DuckDBPandasTypeHandler
 from pydantic import Field
 
 from pipeline import constants
 from pipeline.paths import resolve_path
 from pipeline.warehouse import connection as warehouse
 from pipeline.warehouse.identifiers import qualified_table_name
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 PREVIEW_ROWS = 5
 
@@ -125,6 +129,8 @@ def _table_columns(connection, table_slice: TableSlice) -> list[tuple[str, str]]
 
 
 def _markdown_preview(frame: pd.DataFrame) -> str:
+    import pandas as pd
+
     header = "| " + " | ".join(str(c) for c in frame.columns) + " |"
     rule = "| " + " | ".join("---" for _ in frame.columns) + " |"
     rows = [
@@ -198,7 +204,7 @@ def _output_metadata(context, table_slice: TableSlice, connection, written: int)
     }
 
 
-class DataFrameTypeHandler(DuckDBPandasTypeHandler):
+class DataFrameTypeHandler(DbTypeHandler):
     """Stores DataFrames atomically by column name; loads as dagster-duckdb-pandas does."""
 
     def handle_output(self, context, table_slice: TableSlice, obj: pd.DataFrame, connection):
@@ -208,6 +214,33 @@ class DataFrameTypeHandler(DuckDBPandasTypeHandler):
         finally:
             connection.unregister("_output_frame")
         return _output_metadata(context, table_slice, connection, written)
+
+    def load_input(self, context, table_slice: TableSlice, connection) -> pd.DataFrame:
+        import pandas as pd
+
+        if table_slice.partition_dimensions and len(context.asset_partition_keys) == 0:
+            return pd.DataFrame()
+        return connection.execute(DuckDbClient.get_select_statement(table_slice)).fetchdf()
+
+    @property
+    def supported_types(self):
+        import pandas as pd
+
+        return [pd.DataFrame]
+
+
+def _is_dataframe(_context, value) -> dg.TypeCheck:
+    import pandas as pd
+
+    if isinstance(value, pd.DataFrame):
+        return dg.TypeCheck(success=True)
+    return dg.TypeCheck(success=False, description=f"Expected a DataFrame, got {type(value).__name__}.")
+
+
+# The type of a DataFrame input or output that declares no contract: what a ``pd.DataFrame``
+# annotation would give, without importing pandas when the code location loads. Loaded as a
+# DataFrame: the IO manager's default load type.
+DATAFRAME = dg.DagsterType(type_check_fn=_is_dataframe, name="DataFrame", description="A pandas DataFrame.")
 
 
 class WarehouseContractType(dg.DagsterType):
@@ -279,6 +312,8 @@ class WarehouseIOManager(DuckDBIOManager):
 
     @staticmethod
     def default_load_type() -> type | None:
+        import pandas as pd
+
         return pd.DataFrame
 
     def create_io_manager(self, context) -> DbIOManager:

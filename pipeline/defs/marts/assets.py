@@ -1,25 +1,31 @@
 """Group "marts": analytics tables, one row per stated grain, built from staging.
 
 Aggregation runs inside DuckDB; only the small result becomes a DataFrame, which the IO manager
-stores (and which later steps, like the report, load back).
+stores (and which later steps, like the report, load back). pandas and numpy are imported by the
+steps that use them, not when the code location loads.
 """
 
+from typing import TYPE_CHECKING
 
 import dagster as dg
-import numpy as np
-import pandas as pd
 
+from pipeline.automation.conditions import TRANSIENT_FAILURE_RETRY, refresh_with_landed_months
+from pipeline.automation.maintenance import INTERMEDIATE_IO_MANAGER
 from pipeline.defs.marts import tables
 from pipeline.defs.rules import MAX_PLAUSIBLE_WIND_MPH, WEATHER_FACTORS
 from pipeline.defs.staging import tables as staging
-from pipeline.automation.conditions import TRANSIENT_FAILURE_RETRY, refresh_with_landed_months
-from pipeline.automation.maintenance import INTERMEDIATE_IO_MANAGER
-from pipeline.warehouse.resources import Warehouse
-from pipeline.warehouse.tables import Table
 from pipeline.warehouse.connection import read_sql, sql_code_reference
 from pipeline.warehouse.contracts import DataFrameContractType
+from pipeline.warehouse.io_manager import DATAFRAME
+from pipeline.warehouse.resources import Warehouse
+from pipeline.warehouse.tables import Table
 
-def _query(warehouse: Warehouse, name: str, params: dict | None = None) -> pd.DataFrame:
+if TYPE_CHECKING:
+    import numpy as np
+    import pandas as pd
+
+
+def _query(warehouse: Warehouse, name: str, params: dict | None = None) -> "pd.DataFrame":
     with warehouse.connect() as conn:
         return conn.execute(read_sql("marts", name), params or {}).fetchdf()
 
@@ -38,7 +44,7 @@ def _sql_mart(table: Table, deps: list[Table]) -> dg.AssetsDefinition:
         automation_condition=refresh_with_landed_months(),
         retry_policy=TRANSIENT_FAILURE_RETRY,
     )
-    def sql_mart(context: dg.AssetExecutionContext, warehouse: Warehouse) -> pd.DataFrame:
+    def sql_mart(context: dg.AssetExecutionContext, warehouse: Warehouse):
         context.add_output_metadata(
             {"dagster/column_lineage": table.column_lineage(read_sql("marts", table.name), deps)}
         )
@@ -57,10 +63,10 @@ fleet_performance = _sql_mart(tables.FLEET_PERFORMANCE, [staging.FLIGHTS, stagin
 
 @dg.op(
     ins={"flights": dg.In(dg.Nothing), "weather": dg.In(dg.Nothing)},
-    out=dg.Out(io_manager_key=INTERMEDIATE_IO_MANAGER),
+    out=dg.Out(DATAFRAME, io_manager_key=INTERMEDIATE_IO_MANAGER),
     retry_policy=TRANSIENT_FAILURE_RETRY,
 )
-def weather_delay_moments(warehouse: Warehouse) -> pd.DataFrame:
+def weather_delay_moments(warehouse: Warehouse):
     """Per origin, the sums of squares and cross-products of delay and weather, from DuckDB."""
     return _query(warehouse, "weather_delay_moments", {"max_plausible_wind_mph": MAX_PLAUSIBLE_WIND_MPH})
 
@@ -70,8 +76,10 @@ def _moment(row: dict, *names: str | None) -> float:
     return row["sum_" + "_".join(named)] if named else row["n"]
 
 
-def fit_from_moments(row: dict) -> tuple[np.ndarray, float]:
+def fit_from_moments(row: dict) -> "tuple[np.ndarray, float]":
     """Least-squares coefficients (intercept, then WEATHER_FACTORS) and R², by the normal equations."""
+    import numpy as np
+
     terms = [None, *WEATHER_FACTORS]
     xtx = np.empty((len(terms), len(terms)))
     xty = np.empty(len(terms))
@@ -85,13 +93,18 @@ def fit_from_moments(row: dict) -> tuple[np.ndarray, float]:
     return coefficients, 1 - residual / total
 
 
-@dg.op(out=dg.Out(dagster_type=DataFrameContractType(tables.WEATHER_DELAY_MODEL)))
-def fit_weather_delay_model(moments: pd.DataFrame) -> pd.DataFrame:
+@dg.op(
+    ins={"moments": dg.In(DATAFRAME)},
+    out=dg.Out(dagster_type=DataFrameContractType(tables.WEATHER_DELAY_MODEL)),
+)
+def fit_weather_delay_model(moments):
     """Departure delay ~ precipitation + visibility + wind, fitted per origin airport."""
+    import pandas as pd
+
     rows = []
     for row in moments.to_dict("records"):
         coefficients, r_squared = fit_from_moments(row)
-        for factor, effect in zip(WEATHER_FACTORS, coefficients[1:]):
+        for factor, effect in zip(WEATHER_FACTORS, coefficients[1:], strict=True):
             rows.append(
                 {
                     "origin": row["origin"],
@@ -121,6 +134,6 @@ def fit_weather_delay_model(moments: pd.DataFrame) -> pd.DataFrame:
     },
     automation_condition=refresh_with_landed_months(),
 )
-def weather_delay_model(flights, weather) -> pd.DataFrame:
+def weather_delay_model(flights, weather):
     """One row per origin and weather factor: departure-delay minutes per unit, others held fixed."""
     return fit_weather_delay_model(weather_delay_moments(flights=flights, weather=weather))

@@ -1,15 +1,20 @@
-"""Group "reports": the monthly on-time chart by carrier, shown in the asset's page in the UI."""
+"""Group "reports": the monthly on-time chart by carrier, shown in the asset's page in the UI.
 
+pandas, numpy and matplotlib are imported when the report is built, not when the code location loads.
+"""
 
 import base64
 import io
+from typing import TYPE_CHECKING
 
 import dagster as dg
-import numpy as np
-import pandas as pd
 
 from pipeline.automation.conditions import refresh_with_landed_months
 from pipeline.defs.reports.store import ReportStore
+from pipeline.warehouse.io_manager import DATAFRAME
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 CHART_FILE_NAME = "carrier_on_time.png"
 # A share over fewer departed flights than this is noise (SkyWest: 32 flights all year); the chart
@@ -17,7 +22,7 @@ CHART_FILE_NAME = "carrier_on_time.png"
 MIN_DEPARTED_FOR_SHARE = 20
 
 
-def carrier_summary(performance: pd.DataFrame) -> pd.DataFrame:
+def carrier_summary(performance: "pd.DataFrame") -> "pd.DataFrame":
     """One row per carrier for the year: flights, cancellation rate, on-time share, best and worst month."""
     departed = performance["flights"] - performance["cancelled_flights"]
     on_time_flights = performance["on_time_share"].fillna(0) * departed
@@ -37,11 +42,21 @@ def carrier_summary(performance: pd.DataFrame) -> pd.DataFrame:
     summary = summary.merge(best.rename(columns={"month": "best_month"}), on="carrier")
     summary = summary.merge(worst.rename(columns={"month": "worst_month"}), on="carrier")
     return summary[
-        ["carrier", "carrier_name", "flights", "cancellation_rate", "on_time_share", "best_month", "worst_month"]
+        [
+            "carrier",
+            "carrier_name",
+            "flights",
+            "cancellation_rate",
+            "on_time_share",
+            "best_month",
+            "worst_month",
+        ]
     ].sort_values("on_time_share", ascending=False, ignore_index=True)
 
 
-def _summary_markdown(summary: pd.DataFrame) -> str:
+def _summary_markdown(summary: "pd.DataFrame") -> str:
+    import pandas as pd
+
     lines = [
         "| Carrier | Airline | Flights | Cancelled | On time | Best month | Worst month |",
         "| --- | --- | ---: | ---: | ---: | --- | --- |",
@@ -55,10 +70,12 @@ def _summary_markdown(summary: pd.DataFrame) -> str:
     return "\n".join(lines)
 
 
-def _render_chart(performance: pd.DataFrame, summary: pd.DataFrame) -> bytes:
+def _render_chart(performance: "pd.DataFrame", summary: "pd.DataFrame") -> bytes:
     """Heatmap of on-time share, carriers (best first) by month, each cell labelled."""
     # Imported here, not with the module: matplotlib is ~0.6 s of every code-location load, and
     # only this step draws. A bare Figure renders with Agg and needs no pyplot or display.
+    import numpy as np
+    import pandas as pd
     from matplotlib.figure import Figure
 
     order = summary["carrier"].tolist()
@@ -85,13 +102,22 @@ def _render_chart(performance: pd.DataFrame, summary: pd.DataFrame) -> bytes:
         if reliable[row, column]:
             axes.text(column, row, f"{values[row, column]:.0%}", ha="center", va="center", fontsize=8)
         elif departed[row, column] > 0:
-            axes.text(column, row, f"n={departed[row, column]:.0f}", ha="center", va="center",
-                      fontsize=7, color="dimgray")
+            axes.text(
+                column,
+                row,
+                f"n={departed[row, column]:.0f}",
+                ha="center",
+                va="center",
+                fontsize=7,
+                color="dimgray",
+            )
     figure.text(
-        0.01, 0.005,
+        0.01,
+        0.005,
         f"Cells with fewer than {MIN_DEPARTED_FOR_SHARE} departed flights show the count (n), not a share. "
         "Labels: airline (code) · flights in 2013.",
-        fontsize=8, color="dimgray",
+        fontsize=8,
+        color="dimgray",
     )
     axes.set_xticks(range(len(shares.columns)), [f"{pd.Timestamp(m):%b}" for m in shares.columns])
     axes.set_yticks(range(len(order)), labels, fontsize=9)
@@ -108,10 +134,14 @@ def _render_chart(performance: pd.DataFrame, summary: pd.DataFrame) -> bytes:
     key=dg.AssetKey(["reports", "carrier_on_time"]),
     group_name="reports",
     kinds={"matplotlib", "png"},
-    ins={"performance": dg.AssetIn(key=dg.AssetKey(["marts", "carrier_monthly_performance"]))},
+    ins={
+        "performance": dg.AssetIn(
+            key=dg.AssetKey(["marts", "carrier_monthly_performance"]), dagster_type=DATAFRAME
+        )
+    },
     automation_condition=refresh_with_landed_months(),
 )
-def carrier_on_time_report(performance: pd.DataFrame, report_store: ReportStore) -> dg.MaterializeResult:
+def carrier_on_time_report(performance, report_store: ReportStore) -> dg.MaterializeResult:
     """Chart and table of monthly on-time performance by carrier, written as a PNG."""
     summary = carrier_summary(performance)
     png = _render_chart(performance, summary)
@@ -124,7 +154,9 @@ def carrier_on_time_report(performance: pd.DataFrame, report_store: ReportStore)
     embedded = base64.b64encode(png).decode()
     return dg.MaterializeResult(
         metadata={
-            "chart": dg.MetadataValue.md(f"![On-time performance by carrier](data:image/png;base64,{embedded})"),
+            "chart": dg.MetadataValue.md(
+                f"![On-time performance by carrier](data:image/png;base64,{embedded})"
+            ),
             "summary": dg.MetadataValue.md(_summary_markdown(summary)),
             "chart_path": dg.MetadataValue.path(str(chart_path)),
             "carriers": len(summary),
