@@ -25,6 +25,15 @@ from pipeline.constants import DEFS_DIR
 
 MAX_LOCK_POLL_SECONDS = 0.25
 
+# DuckDB's own defaults are a thread per core and 80 % of the machine's memory for every
+# connection. This machine has 2 cores and 24 GiB shared by several engineers' processes, and one
+# step holds the warehouse at a time: 2 threads use both cores, and 1 GiB holds everything a step
+# of the 20 M-row benchmark keeps in memory (staging.flights, the largest, peaks at about 0.6 GiB
+# of process memory). Beyond the limit DuckDB spills sorts, joins and aggregations to
+# ``<warehouse>.tmp`` instead of growing; see bench/RESULTS.md for the figures.
+DEFAULT_THREADS = 2
+DEFAULT_MEMORY_LIMIT = "1GB"
+
 
 class WarehouseLockTimeout(RuntimeError):
     """The warehouse stayed locked by another process past the deadline."""
@@ -119,12 +128,19 @@ def connect(
     timeout_seconds: float = 300.0,
     read_only: bool = False,
     config: Mapping[str, Any] | None = None,
+    threads: int = DEFAULT_THREADS,
+    memory_limit: str = DEFAULT_MEMORY_LIMIT,
 ) -> Iterator[duckdb.DuckDBPyConnection]:
     """Open the warehouse under its lock; the connection is closed however the block ends.
 
-    A process outside this project (a DuckDB shell, say) can hold the file without taking our
-    lock: DuckDB's own lock error is then retried with backoff until the same deadline.
+    ``threads`` and ``memory_limit`` are DuckDB's settings of that name; ``config`` holds any other
+    DuckDB setting. A process outside this project (a DuckDB shell, say) can hold the file without
+    taking our lock: DuckDB's own lock error is then retried with backoff until the same deadline.
     """
+    settings = dict(config or {})
+    if overlap := {"threads", "memory_limit"} & settings.keys():
+        raise ValueError(f"Set {', '.join(sorted(overlap))} as the connection's own argument, not in config.")
+    settings.update(threads=threads, memory_limit=memory_limit)
     database = Path(database)
     database.parent.mkdir(parents=True, exist_ok=True)
     started = time.monotonic()
@@ -132,11 +148,7 @@ def connect(
         delay = 0.1
         while True:
             try:
-                conn = duckdb.connect(
-                    str(database),
-                    read_only=read_only,
-                    config=dict(config or {}),
-                )
+                conn = duckdb.connect(str(database), read_only=read_only, config=settings)
                 break
             except duckdb.IOException as error:
                 if "lock" not in str(error).lower():

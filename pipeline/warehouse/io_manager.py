@@ -100,6 +100,8 @@ class WarehouseClient(DuckDbClient):
                 ),
                 timeout_seconds=config["lock_timeout_seconds"],
                 config=config["connection_config"],
+                threads=config["threads"],
+                memory_limit=config["memory_limit"],
             ) as conn,
             warehouse.transaction(conn),
         ):
@@ -304,6 +306,14 @@ class WarehouseIOManager(DuckDBIOManager):
     lock_timeout_seconds: float = Field(
         default=300.0,
         description="How long a write waits for another process's hold on the warehouse.",
+    )
+    threads: int = Field(
+        default=warehouse.DEFAULT_THREADS,
+        description="DuckDB threads per connection; default 2, the cores of the machine it was tuned on.",
+    )
+    memory_limit: str = Field(
+        default=warehouse.DEFAULT_MEMORY_LIMIT,
+        description="DuckDB memory limit per connection (e.g. 1GB); beyond it DuckDB spills to disk.",
     )
 
     @staticmethod

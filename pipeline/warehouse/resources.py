@@ -25,16 +25,26 @@ class Warehouse(dg.ConfigurableResource):
         default=300.0,
         description="How long to wait for another process's hold on the warehouse before failing.",
     )
+    threads: int = Field(
+        default=connection.DEFAULT_THREADS,
+        description="DuckDB threads per connection; default 2, the cores of the machine it was tuned on.",
+    )
+    memory_limit: str = Field(
+        default=connection.DEFAULT_MEMORY_LIMIT,
+        description="DuckDB memory limit per connection (e.g. 1GB); beyond it DuckDB spills to disk.",
+    )
 
     @property
     def database(self) -> Path:
-        return resolve_path(
-            self.path, constants.WAREHOUSE_PATH_ENV, constants.DEFAULT_WAREHOUSE_PATH
-        )
+        return resolve_path(self.path, constants.WAREHOUSE_PATH_ENV, constants.DEFAULT_WAREHOUSE_PATH)
 
     @contextmanager
     def connect(self, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
         with connection.connect(
-            self.database, timeout_seconds=self.lock_timeout_seconds, read_only=read_only
+            self.database,
+            timeout_seconds=self.lock_timeout_seconds,
+            read_only=read_only,
+            threads=self.threads,
+            memory_limit=self.memory_limit,
         ) as conn:
             yield conn

@@ -49,9 +49,11 @@ def test_the_wait_ends_with_an_error_naming_the_file_and_holder(tmp_path):
     database = tmp_path / "w.duckdb"
     holder = hold_lock_in_another_process(database, seconds=30)
     try:
-        with pytest.raises(warehouse.WarehouseLockTimeout) as raised:
-            with warehouse.connect(database, timeout_seconds=0.5):
-                pass
+        with (
+            pytest.raises(warehouse.WarehouseLockTimeout) as raised,
+            warehouse.connect(database, timeout_seconds=0.5),
+        ):
+            pass
         assert str(database) in str(raised.value)
         assert f"PID {holder.pid}" in str(raised.value)
     finally:
@@ -63,10 +65,38 @@ def test_transaction_commits_all_or_nothing(tmp_path):
     database = tmp_path / "w.duckdb"
     with warehouse.connect(database) as conn:
         conn.execute("create table t (x integer)").fetchall()
-        with pytest.raises(RuntimeError):
-            with warehouse.transaction(conn):
-                conn.execute("insert into t values (1)").fetchall()
-                raise RuntimeError("failed between statements")
+        with pytest.raises(RuntimeError), warehouse.transaction(conn):
+            conn.execute("insert into t values (1)").fetchall()
+            raise RuntimeError("failed between statements")
         with warehouse.transaction(conn):
             conn.execute("insert into t values (2)").fetchall()
         assert conn.execute("select * from t").fetchall() == [(2,)]
+
+
+SETTINGS = "select current_setting('threads'), current_setting('memory_limit')"
+
+
+def test_connections_have_a_deliberate_thread_count_and_memory_limit(tmp_path):
+    database = tmp_path / "w.duckdb"
+    with warehouse.connect(database) as conn:
+        assert conn.execute(SETTINGS).fetchone() == (2, "953.6 MiB")  # DEFAULT_THREADS, 1GB (10^9 bytes)
+    with warehouse.connect(
+        database, threads=1, memory_limit="300MB", config={"max_temp_directory_size": "1GB"}
+    ) as conn:
+        assert conn.execute(SETTINGS).fetchone() == (1, "286.1 MiB")
+        assert conn.execute("select current_setting('max_temp_directory_size')").fetchone() == ("953.6 MiB",)
+
+
+def test_threads_and_memory_limit_are_not_taken_from_config(tmp_path):
+    with (
+        pytest.raises(ValueError, match="memory_limit"),
+        warehouse.connect(tmp_path / "w.duckdb", config={"memory_limit": "2GB"}),
+    ):
+        pass
+
+
+def test_the_warehouse_resource_passes_its_settings(tmp_path):
+    from pipeline.warehouse.resources import Warehouse
+
+    with Warehouse(path=str(tmp_path / "w.duckdb"), threads=1, memory_limit="500MB").connect() as conn:
+        assert conn.execute(SETTINGS).fetchone() == (1, "476.8 MiB")

@@ -134,3 +134,17 @@ def test_output_metadata_reports_rows_schema_and_preview(database):
     assert metadata["dagster/partition_row_count"].value == 3
     assert [c.name for c in metadata["dagster/column_schema"].value.columns] == ["day", "item", "value"]
     assert "| day | item | value |" in metadata["preview"].value
+
+
+@dg.asset(key_prefix=["testing"])
+def settings() -> WarehouseQuery:
+    return WarehouseQuery(
+        "select current_setting('threads') as threads, current_setting('memory_limit') as memory_limit"
+    )
+
+
+def test_writes_run_with_the_configured_threads_and_memory_limit(database):
+    io_manager = WarehouseIOManager(database=str(database), threads=1, memory_limit="400MB")
+    assert dg.materialize([settings], resources={"io_manager": io_manager}).success
+    with duckdb.connect(str(database), read_only=True) as conn:
+        assert conn.execute("select * from testing.settings").fetchall() == [(1, "381.4 MiB")]
