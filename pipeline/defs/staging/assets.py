@@ -74,6 +74,7 @@ flights = _staging_asset(
 
 
 @dg.multi_asset(
+    name="staging__time_zone_offsets",
     outs={
         tables.TIME_ZONE_OFFSETS.name: dg.AssetOut(
             key=tables.TIME_ZONE_OFFSETS.asset_key,
