@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import platform
 import statistics
+from dataclasses import asdict, is_dataclass
 from importlib import metadata
 from pathlib import Path
 
@@ -165,3 +166,17 @@ def backfill_table(backfill: dict) -> list[str]:
         f"| overhead per partition run ((runs − single) / {months}) | "
         f"{(total_wall - single.wall_seconds) / months:.2f} | {(total_cpu - single.cpu_seconds) / months:.2f} |",
     ]
+
+
+def jsonable(value):
+    """The report as JSON: measurements and runs as dicts, without the processes' output."""
+    if is_dataclass(value):
+        data = asdict(value)
+        data.get("measurement", data).pop("stdout", None)
+        data.get("measurement", data).pop("stderr", None)
+        return jsonable(data)
+    if isinstance(value, dict):
+        return {key: jsonable(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [jsonable(item) for item in value]
+    return value

@@ -35,13 +35,14 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
-from bench import generate
+from bench import generate, read_limit
 from bench.compare import differences, warehouse_fingerprint
 from bench.floor import MONTH_KEYS
 from bench.measure import Measurement, measure
 from bench.report import (
     GiB,
     backfill_table,
+    jsonable,
     load_table,
     machine_description,
     size_table,
@@ -127,10 +128,12 @@ def _pipeline_environment(run_dir: Path, landing_dir: Path) -> dict[str, str]:
 def variant_command(variant: str, run_dir: Path, landing_dir: Path, *extra: str) -> list[str]:
     python = sys.executable
     database = str(run_dir / "warehouse.duckdb")
+    if variant == "read_limit":  # its process imports nothing of the pipeline: the plan is written here
+        plan = read_limit.write_plan(run_dir / "read_limit_plan.json", landing_dir)
+        return [python, "-m", "bench.read_limit", "--database", database, "--plan", str(plan)]
     files = ["--database", database, "--landing-dir", str(landing_dir)]
     return {
         "floor": [python, "-m", "bench.floor", *files],
-        "read_limit": [python, "-m", "bench.read_limit", *files],
         "pandas": [python, "-m", "bench.pandas_baseline", *files],
         "dagster_in_process": [python, "-m", "bench.dagster_runs", "in_process", *extra],
         "dagster_run": [python, "-m", "bench.dagster_runs", "run", *extra],
@@ -227,22 +230,6 @@ def measure_backfill(work_dir: Path, rows: int, seed: int) -> dict:
     return {"rows": rows, "single_run": single, "per_partition_runs": per_month}
 
 
-# --- saving -----------------------------------------------------------------------------------------
-
-
-def _jsonable(value):
-    if isinstance(value, (Measurement, VariantRun)):
-        data = asdict(value)
-        data.get("measurement", data).pop("stdout", None)
-        data.get("measurement", data).pop("stderr", None)
-        return _jsonable(data)
-    if isinstance(value, dict):
-        return {key: _jsonable(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [_jsonable(item) for item in value]
-    return value
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
@@ -293,7 +280,7 @@ def main(argv: list[str] | None = None) -> int:
     results_dir.mkdir(parents=True, exist_ok=True)
     stem = results_dir / f"{started_at:%Y%m%dT%H%M%S}"
     stem.with_suffix(".md").write_text(markdown + "\n")
-    stem.with_suffix(".json").write_text(json.dumps(_jsonable(report), indent=2, default=str))
+    stem.with_suffix(".json").write_text(json.dumps(jsonable(report), indent=2, default=str))
     print(markdown)
     print(f"Saved {stem}.md and {stem}.json")
     if failures:
