@@ -142,3 +142,17 @@ def reload_location(webserver_url: str, location: str) -> None:
     result = graphql(webserver_url, RELOAD_LOCATION, {"name": location})["reloadRepositoryLocation"]
     if result["__typename"] != "WorkspaceLocationEntry":
         raise StackError(f"Reloading location {location} failed: {result}")
+
+
+def celery_worker(broker_url: str, name: str) -> tuple[bool, str]:
+    """The Celery worker ``name`` answers a ping over the broker (as ``celery inspect ping``)."""
+    from celery import Celery
+
+    app = Celery(broker=broker_url)
+    try:
+        replies = app.control.ping(destination=[name], timeout=2.0)
+    except Exception as error:  # the broker is down or refuses us: not healthy, say why
+        return False, f"{name}: {error}"
+    finally:
+        app.close()
+    return bool(replies), f"{name}: {'pong' if replies else 'no reply'}"

@@ -1,16 +1,19 @@
-"""The production topology on this machine: code server, webserver and daemon on PostgreSQL.
+"""The production topology on this machine: code server, two webservers and daemon on PostgreSQL.
 
-Three separate processes, as in the compose file and the Helm chart:
+Separate processes, as in the compose file and the Helm chart:
 
 - ``dagster api grpc -m pipeline.definitions``: the code location, served over gRPC;
-- ``dagster-webserver -w deploy/workspace.yaml``: the UI and GraphQL API;
-- ``dagster-daemon run -w deploy/workspace.yaml``: schedules, sensors, the run queue, monitoring.
+- ``dagster-webserver -w deploy/workspace.yaml``: the UI and GraphQL API for operators;
+- ``dagster-webserver --read-only`` on the same instance (``viewer``): for everyone else;
+- ``dagster-daemon run -w deploy/workspace.yaml``: schedules, sensors, the run queue, monitoring;
+- with ``WAREHOUSE_BACKEND=ducklake``: ``--workers`` Celery workers (default 2) that execute the
+  runs, launched as Celery tasks on ``DAGSTER_CELERY_BROKER_URL`` (deploy/dagster-celery.yaml).
 
 Usage (from the repository root, with the project's virtualenv)::
 
     python -m deploy.stack up                  # start; returns when every part is healthy
     python -m deploy.stack status
-    python -m deploy.stack restart code-server # or webserver, daemon (default: all three)
+    python -m deploy.stack restart code-server # or webserver, viewer, daemon, worker-1 … (default: all)
     python -m deploy.stack down                # stop; nothing is left running or listening
 
 The instance lives in ``--home`` (default ``.dagster_deploy/``): a copy of deploy/dagster.yaml,
@@ -24,7 +27,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import shutil
 import sys
 import time
 from collections.abc import Mapping
@@ -32,11 +34,15 @@ from pathlib import Path
 
 from deploy import StackError, health, postgres, processes
 from deploy.topology import (  # noqa: F401 - also this module's interface, used by the tests
+    CELERY_CONFIG_MODULE,
+    CELERY_DEFAULTS,
     COMPONENTS,
     DEFAULT_GRPC_PORT,
     DEFAULT_HOME,
     DEFAULT_HOST,
+    DEFAULT_VIEWER_PORT,
     DEFAULT_WEBSERVER_PORT,
+    DEFAULT_WORKERS,
     DEPLOY_DIR,
     INSTANCE_CONFIG,
     LOCATION_NAME,
@@ -46,6 +52,10 @@ from deploy.topology import (  # noqa: F401 - also this module's interface, used
     Settings,
     check,
     command,
+    components,
+    distributed,
+    environment,
+    instance_config,
     ports,
 )
 
@@ -58,6 +68,9 @@ class Stack:
         base = dict(os.environ if environ is None else environ)
         for key, default in postgres.DEFAULTS.items():
             base.setdefault(key, default)
+        if distributed(base):
+            for key, default in CELERY_DEFAULTS.items():
+                base.setdefault(key, default)
         self.env = {
             **base,
             # Dagster's webserver and daemon otherwise run a thread that uploads whatever lies in
@@ -67,9 +80,10 @@ class Stack:
             "DAGSTER_GRPC_HOST": settings.host,
             "DAGSTER_GRPC_PORT": str(settings.grpc_port),
         }
+        self.components = components(settings, self.env)
 
     def command(self, component: str) -> list[str]:
-        return command(component, self.settings)
+        return command(component, self.settings, self.env)
 
     # state -----------------------------------------------------------------------------------
 
@@ -108,11 +122,14 @@ class Stack:
         """Create the instance folder and the PostgreSQL database if they do not exist yet."""
         self.settings.home.mkdir(parents=True, exist_ok=True)
         self.settings.log_dir.mkdir(exist_ok=True)
-        shutil.copyfile(INSTANCE_CONFIG, self.settings.home / "dagster.yaml")
+        (self.settings.home / "dagster.yaml").write_text(instance_config(self.env))
+        if distributed(self.env):
+            (self.settings.home / "celery").mkdir(exist_ok=True)
+            (self.settings.home / "celery" / "dagster_celery_config.py").write_text(CELERY_CONFIG_MODULE)
         postgres.ensure_database(self.env)
 
     def up(self) -> None:
-        running = [c for c in COMPONENTS if self.running_pid(c)]
+        running = [c for c in self.components if self.running_pid(c)]
         if running:
             raise StackError(
                 f"Already running: {', '.join(running)} (home {self.settings.home}); "
@@ -127,14 +144,14 @@ class Stack:
             }
         )
         try:
-            for component in COMPONENTS:
+            for component in self.components:
                 self.start(component)
         except BaseException:
             self.down()
             raise
 
     def down(self) -> None:
-        for component in reversed(COMPONENTS):
+        for component in reversed(self.components):
             self.stop(component)
 
     def restart(self, component: str) -> None:
@@ -146,6 +163,9 @@ class Stack:
             if not self.settings.read_only:
                 health.reload_location(self.settings.webserver_url, LOCATION_NAME)
             self.wait_healthy("webserver", time.time())
+        if component == "code-server" and self.running_pid("viewer"):
+            # Read-only: it picks up the new code server through its own watcher.
+            self.wait_healthy("viewer", time.time())
 
     def start(self, component: str) -> int:
         for port in ports(component, self.settings):
@@ -153,7 +173,9 @@ class Stack:
                 raise StackError(f"Cannot start {component}: {self.settings.host}:{port} is already in use.")
         log_path = self.settings.log_dir / f"{component}.log"
         command = self.command(component)
-        process = processes.start(command, log=log_path, cwd=PROJECT_ROOT, env=self.env)
+        process = processes.start(
+            command, log=log_path, cwd=PROJECT_ROOT, env=environment(component, self.settings, self.env)
+        )
         started_at = time.time()
         state = self.read_state()
         state["processes"][component] = {
@@ -187,7 +209,7 @@ class Stack:
     # health ----------------------------------------------------------------------------------
 
     def check(self, component: str, since: float = 0.0) -> tuple[bool, str]:
-        return check(component, self.settings, since)
+        return check(component, self.settings, since, self.env)
 
     def wait_healthy(self, component: str, started_at: float) -> None:
         deadline = time.monotonic() + self.settings.startup_timeout
@@ -218,7 +240,7 @@ class Stack:
 
     def status(self) -> dict[str, str]:
         report = {}
-        for component in COMPONENTS:
+        for component in self.components:
             pid = self.running_pid(component)
             if pid is None:
                 report[component] = "stopped"
@@ -239,6 +261,8 @@ def _recorded_stack(args: argparse.Namespace) -> Stack:
         grpc_port=recorded.get("grpc_port", args.grpc_port),
         webserver_port=recorded.get("webserver_port", args.webserver_port),
         read_only=recorded.get("read_only", args.read_only),
+        viewer_port=recorded.get("viewer_port", args.viewer_port),
+        workers=recorded.get("workers", args.workers),
     )
     return Stack(settings, {**os.environ, **state.get("environment", {})})
 
@@ -247,33 +271,43 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m deploy.stack", description=__doc__.splitlines()[0])
     parser.add_argument("action", choices=["up", "down", "status", "restart"])
     parser.add_argument("components", nargs="*", metavar="component",
-                        help=f"for restart: any of {', '.join(COMPONENTS)} (default all)")  # fmt: skip
+                        help=f"for restart: any of {', '.join(COMPONENTS)}, worker-N (default all)")  # fmt: skip
     parser.add_argument("--home", type=Path, default=DEFAULT_HOME, help="instance folder")
     parser.add_argument("--host", default=DEFAULT_HOST, help="address the servers bind to")
     parser.add_argument("--grpc-port", type=int, default=DEFAULT_GRPC_PORT)
     parser.add_argument("--webserver-port", type=int, default=DEFAULT_WEBSERVER_PORT)
     parser.add_argument("--read-only", action="store_true", help="webserver cannot launch or change anything")
+    parser.add_argument(
+        "--viewer-port", type=int, default=DEFAULT_VIEWER_PORT, help="the read-only webserver"
+    )
+    parser.add_argument("--workers", type=int, default=DEFAULT_WORKERS,
+                        help="Celery workers (WAREHOUSE_BACKEND=ducklake only)")  # fmt: skip
     args = parser.parse_args(argv)
     args.home = args.home.resolve()
-    unknown = [c for c in args.components if c not in COMPONENTS]
-    if unknown or (args.components and args.action != "restart"):
-        parser.error(f"components ({', '.join(COMPONENTS)}) are given to restart only")
 
     if args.action == "up":
-        settings = Settings(args.home, args.host, args.grpc_port, args.webserver_port, args.read_only)
+        settings = Settings(
+            args.home, args.host, args.grpc_port, args.webserver_port, args.read_only,
+            args.viewer_port, args.workers,
+        )  # fmt: skip
         stack = Stack(settings)
     else:
         stack = _recorded_stack(args)
         settings = stack.settings
+    unknown = [c for c in args.components if c not in stack.components]
+    if unknown or (args.components and args.action != "restart"):
+        parser.error(f"components ({', '.join(stack.components)}) are given to restart only")
     try:
         if args.action == "up":
             stack.up()
-            print(f"Dagster UI: {settings.webserver_url}  (instance {settings.home})")
+            print(
+                f"Dagster UI: {settings.webserver_url}  read-only: {settings.viewer_url}  (instance {settings.home})"
+            )
         elif args.action == "down":
             stack.down()
             print("stopped")
         elif args.action == "restart":
-            for component in args.components or COMPONENTS:
+            for component in args.components or stack.components:
                 stack.restart(component)
                 print(f"restarted {component}")
         for component, line in stack.status().items():

@@ -192,10 +192,12 @@ class StackHandle:
 
 
 @contextmanager
-def running_stack(root: Path) -> Iterator[StackHandle]:
+def running_stack(root: Path, environment: Mapping[str, str] | None = None) -> Iterator[StackHandle]:
+    """The stack up on free ports; ``environment`` adds to (or overrides) the servers' variables."""
     database = f"flights_test_{secrets.token_hex(4)}"
     env = {
         **server_environment(root / "data"),
+        **(environment or {}),
         "DAGSTER_PG_HOST": PG["host"],
         "DAGSTER_PG_PORT": str(PG["port"]),
         "DAGSTER_PG_USER": PG["user"],
@@ -204,7 +206,10 @@ def running_stack(root: Path) -> Iterator[StackHandle]:
     }
     Path(env[constants.LANDING_DIR_ENV]).mkdir(parents=True)
     settings = stack_module.Settings(
-        home=root / "dagster_home", grpc_port=processes.free_port(), webserver_port=processes.free_port()
+        home=root / "dagster_home",
+        grpc_port=processes.free_port(),
+        webserver_port=processes.free_port(),
+        viewer_port=processes.free_port(),
     )
     handle = StackHandle(
         stack=stack_module.Stack(settings, env),
@@ -221,17 +226,18 @@ def running_stack(root: Path) -> Iterator[StackHandle]:
             "up",
             "--grpc-port", str(settings.grpc_port),
             "--webserver-port", str(settings.webserver_port),
+            "--viewer-port", str(settings.viewer_port),
         )  # fmt: skip
         try:
             yield handle
         finally:
-            family = set().union(*(handle.stack.family(c) for c in stack_module.COMPONENTS))
+            family = set().union(*(handle.stack.family(c) for c in handle.stack.components))
             assert family, "the stack has no live process to stop"
             handle.cli("down")
             survivors = [process.pid for process in family if processes.is_alive(process)]
             listening = [
                 port
-                for port in (settings.grpc_port, settings.webserver_port)
+                for port in (settings.grpc_port, settings.webserver_port, settings.viewer_port)
                 if processes.is_listening(settings.host, port)
             ]
             assert not survivors, f"processes left running after down: {survivors}"

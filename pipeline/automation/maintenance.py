@@ -72,6 +72,10 @@ class ParquetExport:
     rows: int
 
 
+def _sql_literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
 def _wal_path(database: Path) -> Path:
     return database.with_name(database.name + ".wal")
 
@@ -139,7 +143,8 @@ def backup_warehouse(
 
     with warehouse.connect() as conn:
         source = conn.execute("select current_database()").fetchall()[0][0]
-        conn.execute("attach ? as backup", [str(partial)]).fetchall()
+        # A literal, not a parameter: duckdb 1.5 does not take ATTACH's path as a parameter.
+        conn.execute(f"attach {_sql_literal(str(partial))} as backup").fetchall()
         try:
             conn.execute(f'copy from database "{source}" to backup').fetchall()
             expected, copied = _row_counts(conn, source), _row_counts(conn, "backup")

@@ -31,6 +31,7 @@ from pydantic import Field
 
 from pipeline import constants
 from pipeline.paths import resolve_path
+from pipeline.warehouse import backends
 from pipeline.warehouse import connection as warehouse
 from pipeline.warehouse.identifiers import qualified_table_name
 
@@ -84,7 +85,7 @@ def table_name(table_slice: TableSlice) -> str:
 
 
 class WarehouseClient(DuckDbClient):
-    """Connects under the warehouse lock and wraps each load or store in one transaction."""
+    """Wraps each store in one transaction under the backend's write lock (pipeline.warehouse.backends)."""
 
     @staticmethod
     @contextmanager
@@ -93,18 +94,17 @@ class WarehouseClient(DuckDbClient):
         # anything that is not a plain identifier before a connection exists.
         qualified_table_name(table_slice.schema, table_slice.table)
         config = context.resource_config
-        with (
-            warehouse.connect(
-                resolve_path(
-                    config["database"], constants.WAREHOUSE_PATH_ENV, constants.DEFAULT_WAREHOUSE_PATH
-                ),
-                timeout_seconds=config["lock_timeout_seconds"],
-                config=config["connection_config"],
-                threads=config["threads"],
-                memory_limit=config["memory_limit"],
-            ) as conn,
-            warehouse.transaction(conn),
-        ):
+        target = backends.resolve(
+            config["database"], config["lock_timeout_seconds"], config["threads"], config["memory_limit"]
+        )
+        if isinstance(context, dg.InputContext) and target.backend == backends.DUCKLAKE:
+            # Loads from the lake take no lock: they read the last committed snapshot.
+            with backends.connect(target, config=config["connection_config"]) as conn:
+                yield conn
+            return
+        with backends.write_transaction(
+            target, table_slice.schema, table_slice.table, config=config["connection_config"]
+        ) as conn:
             yield conn
 
     @staticmethod

@@ -12,7 +12,7 @@ from pydantic import Field
 
 from pipeline import constants
 from pipeline.paths import resolve_path
-from pipeline.warehouse import connection
+from pipeline.warehouse import backends, connection
 
 
 class Warehouse(dg.ConfigurableResource):
@@ -38,13 +38,13 @@ class Warehouse(dg.ConfigurableResource):
     def database(self) -> Path:
         return resolve_path(self.path, constants.WAREHOUSE_PATH_ENV, constants.DEFAULT_WAREHOUSE_PATH)
 
+    @property
+    def target(self) -> backends.Target:
+        """The backend and its settings (WAREHOUSE_BACKEND; ``path`` is the file backend's)."""
+        return backends.resolve(self.path, self.lock_timeout_seconds, self.threads, self.memory_limit)
+
     @contextmanager
     def connect(self, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
-        with connection.connect(
-            self.database,
-            timeout_seconds=self.lock_timeout_seconds,
-            read_only=read_only,
-            threads=self.threads,
-            memory_limit=self.memory_limit,
-        ) as conn:
+        """The file under its lock, or the lake without one (a reader sees a snapshot)."""
+        with backends.connect(self.target, read_only=read_only) as conn:
             yield conn

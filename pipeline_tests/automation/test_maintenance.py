@@ -78,7 +78,7 @@ def _differing_rows(conn: duckdb.DuckDBPyConnection, left: str, right: str) -> i
 def compare(maintained):
     """A DuckDB session with the maintained warehouse attached read-only as ``warehouse``."""
     conn = duckdb.connect()
-    conn.execute("attach ? as warehouse (read_only)", [str(maintained["database"])])
+    conn.execute(f"attach '{maintained['database']}' as warehouse (read_only)")
     yield conn
     conn.close()
 
@@ -93,7 +93,7 @@ def test_checkpoint_folds_the_wal_into_the_file(maintained):
 
 def test_backup_holds_every_table_exactly(maintained, compare):
     backup: WarehouseBackup = maintained["result"].output_for_node("backup_warehouse")
-    compare.execute("attach ? as backup (read_only)", [backup.path])
+    compare.execute(f"attach '{backup.path}' as backup (read_only)")
 
     tables = _tables(compare, "warehouse")
     assert _tables(compare, "backup") == tables

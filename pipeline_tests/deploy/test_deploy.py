@@ -567,11 +567,8 @@ def test_helm_values_deploy_the_code_location_like_the_local_instance():
     assert params["module_name"] == "pipeline.definitions"
     mount = {m["name"]: m["mountPath"] for m in deployment["volumeMounts"]}
     for variable in deployment["env"]:
-        assert any(variable["value"].startswith(target) for target in mount.values()), variable
-
-    launcher = values["runLauncher"]["config"]["customRunLauncher"]
-    assert instance["run_launcher"] == {"module": launcher["module"], "class": launcher["class"]}
-    assert getattr(importlib.import_module(launcher["module"]), launcher["class"])
+        if variable["name"].endswith(("_DIR", "_PATH")):
+            assert any(variable["value"].startswith(target) for target in mount.values()), variable
     monitoring = values["dagsterDaemon"]["runMonitoring"]
     assert (
         monitoring["freeSlotsAfterRunEndSeconds"]
@@ -579,10 +576,6 @@ def test_helm_values_deploy_the_code_location_like_the_local_instance():
     )
     assert monitoring["startTimeoutSeconds"] == instance["run_monitoring"]["start_timeout_seconds"]
     assert values["additionalInstanceConfig"]["run_retries"] == instance["run_retries"]
-    assert (
-        values["concurrency"]["runs"]["maxConcurrentRuns"]
-        == instance["concurrency"]["runs"]["max_concurrent_runs"]
-    )
     assert (
         values["postgresql"]["postgresqlScheme"] == instance["storage"]["postgres"]["postgres_db"]["scheme"]
     )
@@ -593,6 +586,82 @@ def test_helm_values_deploy_the_code_location_like_the_local_instance():
     assert values["telemetry"]["enabled"] is instance["telemetry"]["enabled"] is False
     for role in ("dagsterWebserver", "dagsterDaemon"):
         assert {"name": "DAGSTER_DISABLE_TELEMETRY", "value": "1"} in values[role]["env"]
+
+
+def test_helm_runs_are_pods_with_what_a_run_needs_on_the_lake():
+    """K8sRunLauncher: each run a pod; it gets the lake's settings, its password and the data claim."""
+    from dagster_k8s import K8sRunLauncher
+
+    values = yaml.safe_load((DEPLOY_DIR / "helm" / "values.yaml").read_text())
+    (deployment,) = values["dagster-user-deployments"]["deployments"]
+    assert values["runLauncher"]["type"] == "K8sRunLauncher"
+    launcher = values["runLauncher"]["config"]["k8sRunLauncher"]
+    # The chart's camelCase keys are K8sRunLauncher's config fields.
+    config = {
+        "env_vars": launcher["envVars"],
+        "env_secrets": [secret["name"] for secret in launcher["envSecrets"]],
+        "volumes": launcher["volumes"],
+        "volume_mounts": launcher["volumeMounts"],
+        "instance_config_map": "dagster-instance",
+        "service_account_name": "dagster",
+        "dagster_home": "/opt/dagster/dagster_home",
+    }
+    assert process_config(K8sRunLauncher.config_type(), config).success
+    run_env = dict(variable.split("=", 1) for variable in launcher["envVars"])
+    user_env = {variable["name"]: variable["value"] for variable in deployment["env"]}
+    for name in ("WAREHOUSE_BACKEND", "DUCKLAKE_CATALOG", "DUCKLAKE_DATA_PATH", "LANDING_DIR"):
+        assert run_env[name] == user_env[name], name
+    assert run_env["WAREHOUSE_BACKEND"] == "ducklake"
+    assert "password" not in run_env["DUCKLAKE_CATALOG"].lower()
+    assert launcher["envSecrets"] == deployment["envSecrets"]
+    assert launcher["volumeMounts"] == deployment["volumeMounts"]
+    assert launcher["volumes"] == deployment["volumes"]
+    assert deployment["includeConfigInLaunchedRuns"]["enabled"] is True
+    mounts = [mount["mountPath"] for mount in launcher["volumeMounts"]]
+    for name in ("DUCKLAKE_DATA_PATH", "LANDING_DIR"):
+        assert any(run_env[name].startswith(path) for path in mounts), name
+
+
+def test_compose_runs_are_containers_with_what_a_run_needs_on_the_lake():
+    """DockerRunLauncher: each run a container of the code server's image, on the compose network,
+    with the lake's settings and the data volume."""
+    from dagster_docker import DockerRunLauncher
+
+    compose = yaml.safe_load((DEPLOY_DIR / "docker-compose.yaml").read_text())
+    docker_instance = yaml.safe_load((DEPLOY_DIR / "dagster-docker.yaml").read_text())
+    instance = yaml.safe_load((DEPLOY_DIR / "dagster.yaml").read_text())
+    services = compose["services"]
+    launcher = docker_instance["run_launcher"]
+    assert (launcher["module"], launcher["class"]) == ("dagster_docker", "DockerRunLauncher")
+    assert process_config(DockerRunLauncher.config_type(), launcher["config"]).success
+    # Everything but the launcher and the run limit is the local instance's.
+    for key in set(instance) - {"run_launcher", "concurrency"}:
+        assert docker_instance[key] == instance[key], key
+
+    for name in ("code-server", "webserver", "daemon"):
+        mounts = services[name]["volumes"]
+        assert "./dagster-docker.yaml:/opt/dagster/dagster_home/dagster.yaml:ro" in mounts, name
+    daemon_env = services["daemon"]["environment"]
+    for variable in launcher["config"]["env_vars"]:
+        assert variable in daemon_env, variable
+    assert daemon_env["WAREHOUSE_BACKEND"] == "ducklake"
+    assert "password" not in daemon_env["DUCKLAKE_CATALOG"].lower()
+    assert daemon_env["PGPASSWORD"].startswith("${DAGSTER_PG_PASSWORD:?")
+    assert "/var/run/docker.sock:/var/run/docker.sock" in services["daemon"]["volumes"]
+    assert daemon_env["DAGSTER_CURRENT_IMAGE"] == services["code-server"]["image"]
+    assert compose["networks"]["default"]["name"] == launcher["config"]["network"]
+    volume_names = {volume["name"] for volume in compose["volumes"].values() if volume}
+    data_mount = None
+    for volume in launcher["config"]["container_kwargs"]["volumes"]:
+        name, path = volume.split(":")[:2]
+        assert name in volume_names, volume
+        if name == "flights-data":
+            data_mount = path
+    assert data_mount and daemon_env["DUCKLAKE_DATA_PATH"].startswith(data_mount)
+    assert daemon_env["LANDING_DIR"].startswith(data_mount)
+    init = DEPLOY_DIR / "postgres-init" / "10-flights-lake.sql"
+    assert "dbname=flights_lake" in daemon_env["DUCKLAKE_CATALOG"]
+    assert "create database flights_lake" in init.read_text()
 
 
 def test_instance_config_takes_every_connection_setting_from_the_environment(tmp_path, monkeypatch):
