@@ -91,7 +91,9 @@ def _copy_number(flight: int, copy: int, taken: set[int]) -> int:
     return number
 
 
-def _scaled_lines(rows: list[bytes], target: int, seed: int, month: str) -> Iterator[bytes]:
+def scaled_lines(rows: list[bytes], target: int, seed: int, month: str) -> Iterator[bytes]:
+    """``target`` flight lines from a month's ``rows``: each row repeated, copies under new flight
+    numbers, so every flight identity stays distinct (the raw contract refuses a key twice)."""
     full_copies, extra = divmod(target, len(rows))
     extra_rows = _sampled_rows(seed, month, len(rows), extra)
     parsed = [line.split(b",", ORIGIN + 1) for line in rows]
@@ -146,7 +148,7 @@ def generate(landing_dir: Path, flight_rows: int, seed: int = DEFAULT_SEED) -> G
         header, rows = lines[0], lines[1:]
         target = landing_dir / landing.MonthlyFile("flights", month).name
         written[month] = _write_lines_atomically(
-            target, header, _scaled_lines(rows, targets[month], seed, month)
+            target, header, scaled_lines(rows, targets[month], seed, month)
         )
     return GeneratedLanding(str(landing_dir), seed, sum(written.values()), written)
 

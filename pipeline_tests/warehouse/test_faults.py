@@ -18,8 +18,10 @@ import dagster as dg
 import duckdb
 import pytest
 
+from bench.generate import scaled_lines
 from deploy import processes
 from pipeline import constants
+from pipeline.automation.alerts import AlertNotifier
 from pipeline.automation.sensors import LANDING_SENSOR_INTERVAL_SECONDS, landing_sensor
 from pipeline.defs.raw import assets as raw
 from pipeline.landing.resources import LandingZone
@@ -54,6 +56,7 @@ LOAD_JANUARY = textwrap.dedent(
     from pipeline.defs.raw import assets as raw
     from pipeline.warehouse.io_manager import WarehouseIOManager
     from pipeline.landing.resources import LandingZone
+    from pipeline.warehouse.resources import Warehouse
 
     database, landing, quarantine = sys.argv[1:4]
     result = dg.materialize(
@@ -61,6 +64,7 @@ LOAD_JANUARY = textwrap.dedent(
         partition_key="2013-01-01",
         resources={
             "io_manager": WarehouseIOManager(database=database),
+            "warehouse": Warehouse(path=database),
             "landing_zone": LandingZone(path=landing, quarantine_path=quarantine),
         },
     )
@@ -126,9 +130,9 @@ def test_a_load_killed_mid_write_leaves_the_month_whole_and_a_rerun_succeeds(jan
     database = january["database"]
     [(old_rows, old_loaded_at)] = january_loads(database)
     landed = january["landing"] / FLIGHTS_JANUARY
-    header, rows = landed.read_bytes().split(b"\n", 1)
-    landed.write_bytes(header + b"\n" + rows * REPEATS)
+    header, *rows = landed.read_bytes().splitlines(keepends=True)
     new_rows = JANUARY_ROWS * REPEATS
+    landed.write_bytes(header + b"".join(scaled_lines(rows, new_rows, seed=1, month="2013-01")))
     size_before = database.stat().st_size
 
     log = january["root"] / "killed_load.log"
@@ -171,6 +175,7 @@ def test_a_warehouse_held_by_a_foreign_process_fails_the_step_after_retrying(jan
             partition_key=JANUARY,
             resources={
                 "io_manager": WarehouseIOManager(database=str(database), lock_timeout_seconds=2),
+                "warehouse": Warehouse(path=str(database), lock_timeout_seconds=2),
                 "landing_zone": LandingZone(
                     path=str(january["landing"]), quarantine_path=str(january["root"] / "q")
                 ),
@@ -222,6 +227,7 @@ def test_a_warehouse_locked_by_another_run_fails_naming_the_holder(january):
             partition_key=JANUARY,
             resources={
                 "io_manager": WarehouseIOManager(database=str(database), lock_timeout_seconds=1),
+                "warehouse": Warehouse(path=str(database), lock_timeout_seconds=1),
                 "landing_zone": LandingZone(
                     path=str(january["landing"]), quarantine_path=str(january["root"] / "q")
                 ),
@@ -266,11 +272,14 @@ def test_the_landing_sensor_evaluates_while_the_warehouse_is_held(january):
     try:
         for holder in holders:
             wait_for_line(holder, "holding")
-        started = time.monotonic()
-        result = landing_sensor(
-            dg.build_sensor_context(resources={"landing_zone": LandingZone(path=str(january["landing"]))})
-        )
-        took = time.monotonic() - started
+        resources = {
+            "landing_zone": LandingZone(path=str(january["landing"])),
+            "notifier": AlertNotifier(log_path=str(january["root"] / "alerts.jsonl")),
+        }
+        with dg.instance_for_test() as instance:
+            started = time.monotonic()
+            result = landing_sensor(dg.build_sensor_context(resources=resources, instance=instance))
+            took = time.monotonic() - started
     finally:
         for holder in holders:
             processes.stop(holder, grace=HELPER_STOP_GRACE_SECONDS)
