@@ -20,6 +20,7 @@ from pipeline.automation.schedules import monthly_refresh_schedule, nightly_main
 from pipeline.automation.sensors import automation_sensor, landing_sensor
 from pipeline.defs.marts import assets as marts_assets
 from pipeline.defs.marts import checks as marts_checks
+from pipeline.defs.marts import weather_delay_model
 from pipeline.defs.raw import assets as raw_assets
 from pipeline.defs.raw import checks as raw_checks
 from pipeline.defs.reports import assets as reports_assets
@@ -58,7 +59,9 @@ def _with_code_references(assets: list) -> list:
 defs = dg.Definitions(
     assets=[
         *_with_code_references(
-            dg.load_assets_from_modules([raw_assets, staging_assets, marts_assets, reports_assets])
+            dg.load_assets_from_modules(
+                [raw_assets, staging_assets, marts_assets, weather_delay_model, reports_assets]
+            )
         ),
         landing_zone_asset,
     ],

@@ -10,22 +10,18 @@ from typing import TYPE_CHECKING
 import dagster as dg
 
 from pipeline.automation.conditions import TRANSIENT_FAILURE_RETRY, refresh_with_landed_months
-from pipeline.automation.maintenance import INTERMEDIATE_IO_MANAGER
 from pipeline.defs.marts import tables
-from pipeline.defs.rules import MAX_PLAUSIBLE_WIND_MPH, WEATHER_FACTORS
 from pipeline.defs.staging import tables as staging
 from pipeline.warehouse.connection import read_sql, sql_code_reference
 from pipeline.warehouse.contracts import DataFrameContractType
-from pipeline.warehouse.io_manager import DATAFRAME
 from pipeline.warehouse.resources import Warehouse
 from pipeline.warehouse.tables import Table
 
 if TYPE_CHECKING:
-    import numpy as np
     import pandas as pd
 
 
-def _query(warehouse: Warehouse, name: str, params: dict | None = None) -> "pd.DataFrame":
+def query_mart_sql(warehouse: Warehouse, name: str, params: dict | None = None) -> "pd.DataFrame":
     with warehouse.connect() as conn:
         return conn.execute(read_sql("marts", name), params or {}).fetchdf()
 
@@ -45,10 +41,8 @@ def _sql_mart(table: Table, deps: list[Table]) -> dg.AssetsDefinition:
         retry_policy=TRANSIENT_FAILURE_RETRY,
     )
     def sql_mart(context: dg.AssetExecutionContext, warehouse: Warehouse):
-        context.add_output_metadata(
-            {"dagster/column_lineage": table.column_lineage(read_sql("marts", table.name), deps)}
-        )
-        return _query(warehouse, table.name)
+        context.add_output_metadata(table.lineage_metadata(read_sql("marts", table.name), deps))
+        return query_mart_sql(warehouse, table.name)
 
     return sql_mart
 
@@ -59,81 +53,3 @@ carrier_monthly_performance = _sql_mart(
 route_performance = _sql_mart(tables.ROUTE_PERFORMANCE, [staging.FLIGHTS, staging.AIRPORTS])
 weather_impact = _sql_mart(tables.WEATHER_IMPACT, [staging.FLIGHTS, staging.WEATHER])
 fleet_performance = _sql_mart(tables.FLEET_PERFORMANCE, [staging.FLIGHTS, staging.PLANES])
-
-
-@dg.op(
-    ins={"flights": dg.In(dg.Nothing), "weather": dg.In(dg.Nothing)},
-    out=dg.Out(DATAFRAME, io_manager_key=INTERMEDIATE_IO_MANAGER),
-    retry_policy=TRANSIENT_FAILURE_RETRY,
-)
-def weather_delay_moments(warehouse: Warehouse):
-    """Per origin, the sums of squares and cross-products of delay and weather, from DuckDB."""
-    return _query(warehouse, "weather_delay_moments", {"max_plausible_wind_mph": MAX_PLAUSIBLE_WIND_MPH})
-
-
-def _moment(row: dict, *names: str | None) -> float:
-    named = [name for name in names if name]
-    return row["sum_" + "_".join(named)] if named else row["n"]
-
-
-def fit_from_moments(row: dict) -> "tuple[np.ndarray, float]":
-    """Least-squares coefficients (intercept, then WEATHER_FACTORS) and R², by the normal equations."""
-    import numpy as np
-
-    terms = [None, *WEATHER_FACTORS]
-    xtx = np.empty((len(terms), len(terms)))
-    xty = np.empty(len(terms))
-    for i, row_term in enumerate(terms):
-        xty[i] = _moment(row, row_term, "delay")
-        for j in range(i, len(terms)):
-            xtx[i, j] = xtx[j, i] = _moment(row, row_term, terms[j])
-    coefficients = np.linalg.solve(xtx, xty)
-    total = row["sum_delay_delay"] - row["sum_delay"] ** 2 / row["n"]
-    residual = row["sum_delay_delay"] - coefficients @ xty
-    return coefficients, 1 - residual / total
-
-
-@dg.op(
-    ins={"moments": dg.In(DATAFRAME)},
-    out=dg.Out(dagster_type=DataFrameContractType(tables.WEATHER_DELAY_MODEL)),
-)
-def fit_weather_delay_model(moments):
-    """Departure delay ~ precipitation + visibility + wind, fitted per origin airport."""
-    import pandas as pd
-
-    rows = []
-    for row in moments.to_dict("records"):
-        coefficients, r_squared = fit_from_moments(row)
-        for factor, effect in zip(WEATHER_FACTORS, coefficients[1:], strict=True):
-            rows.append(
-                {
-                    "origin": row["origin"],
-                    "factor": factor,
-                    "minutes_per_unit": effect,
-                    "unit": WEATHER_FACTORS[factor],
-                    "baseline_minutes": coefficients[0],
-                    "flights": int(row["n"]),
-                    "r_squared": r_squared,
-                }
-            )
-    return pd.DataFrame(rows)
-
-
-@dg.graph_asset(
-    key=tables.WEATHER_DELAY_MODEL.asset_key,
-    group_name="marts",
-    description=tables.WEATHER_DELAY_MODEL.description,
-    metadata={
-        "dagster/column_schema": tables.WEATHER_DELAY_MODEL.column_schema(),
-        **sql_code_reference("marts", "weather_delay_moments"),
-    },
-    kinds={"duckdb", "numpy"},
-    ins={
-        "flights": dg.AssetIn(key=staging.FLIGHTS.asset_key, dagster_type=dg.Nothing),
-        "weather": dg.AssetIn(key=staging.WEATHER.asset_key, dagster_type=dg.Nothing),
-    },
-    automation_condition=refresh_with_landed_months(),
-)
-def weather_delay_model(flights, weather):
-    """One row per origin and weather factor: departure-delay minutes per unit, others held fixed."""
-    return fit_weather_delay_model(weather_delay_moments(flights=flights, weather=weather))

@@ -56,7 +56,7 @@ def _staging_asset(
             time_window = context.partition_time_window
             window = {"window_start": time_window.start.date(), "window_end": time_window.end.date()}
         sql = read_sql("staging", table.name)
-        context.add_output_metadata({"dagster/column_lineage": table.column_lineage(sql, deps)})
+        context.add_output_metadata(table.lineage_metadata(sql, deps))
         return WarehouseQuery(sql, {**(params or {}), **window})
 
     return staging_table
@@ -112,7 +112,7 @@ def time_zone_offsets(context: dg.AssetExecutionContext, warehouse: Warehouse):
         yield dg.Output(
             WarehouseQuery(sql, OFFSETS_RANGE, functions=(ZONEINFO_OFFSET_PERIODS,)),
             output_name=table.name,
-            metadata={"dagster/column_lineage": table.column_lineage(sql, [tables.AIRPORTS])},
+            metadata=table.lineage_metadata(sql, [tables.AIRPORTS]),
         )
     if not any(key.name == AGREES_WITH_DUCKDB for key in context.selected_asset_check_keys):
         return
