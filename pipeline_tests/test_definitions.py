@@ -11,7 +11,13 @@ from pipeline.definitions import defs
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 ASSET_SPECS = [spec for assets_def in defs.assets for spec in assets_def.specs]
-GROUP_BY_PREFIX = {"raw": "raw", "staging": "staging", "marts": "marts", "reports": "reports", "landing": "landing"}
+GROUP_BY_PREFIX = {
+    "raw": "raw",
+    "staging": "staging",
+    "marts": "marts",
+    "reports": "reports",
+    "landing": "landing",
+}
 
 
 def test_dagster_definitions_validate_passes(tmp_path):
