@@ -28,7 +28,7 @@ from typing import Any
 
 import duckdb
 
-from pipeline.warehouse import pg_locks
+from pipeline.warehouse import connection, pg_locks
 
 LAKE = "lake"
 # (extension name as DuckDB knows it, the wheel's module, the file's stem inside the wheel)
@@ -204,11 +204,8 @@ def write_transaction(
     the transaction starts (so its snapshot includes the previous writer's commit) and released
     after the commit or rollback."""
     ensure_schema(conn, catalog, schema, timeout_seconds)
-    with pg_locks.advisory_lock(catalog, f"table:{schema}.{table}", timeout_seconds):
-        conn.begin()
-        try:
-            yield conn
-        except BaseException:
-            conn.rollback()
-            raise
-        conn.commit()
+    with (
+        pg_locks.advisory_lock(catalog, f"table:{schema}.{table}", timeout_seconds),
+        connection.transaction(conn),
+    ):
+        yield conn

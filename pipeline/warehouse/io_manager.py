@@ -27,11 +27,10 @@ import dagster as dg
 import duckdb
 from dagster._core.storage.db_io_manager import DbIOManager, DbTypeHandler, TableSlice
 from dagster_duckdb.io_manager import DuckDbClient, DuckDBIOManager, _get_cleanup_statement
-from pydantic import Field
 
 from pipeline import constants
 from pipeline.paths import resolve_path
-from pipeline.warehouse import backends
+from pipeline.warehouse import backends, settings
 from pipeline.warehouse import connection as warehouse
 from pipeline.warehouse.identifiers import qualified_table_name
 
@@ -300,21 +299,12 @@ class WarehouseIOManager(DuckDBIOManager):
     Tables are named after the asset key: ``["staging", "flights"]`` is ``staging.flights``.
     """
 
-    database: str | None = Field(  # type: ignore[assignment]
-        default=None, description="DuckDB file; default $WAREHOUSE_PATH or data/warehouse.duckdb."
+    database: str | None = settings.database_field()  # type: ignore[assignment]
+    lock_timeout_seconds: float = settings.lock_timeout_field(
+        "How long a write waits for another process's hold on the warehouse."
     )
-    lock_timeout_seconds: float = Field(
-        default=300.0,
-        description="How long a write waits for another process's hold on the warehouse.",
-    )
-    threads: int = Field(
-        default=warehouse.DEFAULT_THREADS,
-        description="DuckDB threads per connection; default 2, the cores of the machine it was tuned on.",
-    )
-    memory_limit: str = Field(
-        default=warehouse.DEFAULT_MEMORY_LIMIT,
-        description="DuckDB memory limit per connection (e.g. 1GB); beyond it DuckDB spills to disk.",
-    )
+    threads: int = settings.threads_field()
+    memory_limit: str = settings.memory_limit_field()
 
     @staticmethod
     def type_handlers() -> Sequence[DbTypeHandler]:

@@ -8,31 +8,21 @@ from pathlib import Path
 
 import dagster as dg
 import duckdb
-from pydantic import Field
 
 from pipeline import constants
 from pipeline.paths import resolve_path
-from pipeline.warehouse import backends, connection
+from pipeline.warehouse import backends, settings
 
 
 class Warehouse(dg.ConfigurableResource):
     """The DuckDB warehouse file, opened under the project's inter-process lock."""
 
-    path: str | None = Field(
-        default=None, description="DuckDB file; default $WAREHOUSE_PATH or data/warehouse.duckdb."
+    path: str | None = settings.database_field()
+    lock_timeout_seconds: float = settings.lock_timeout_field(
+        "How long to wait for another process's hold on the warehouse before failing."
     )
-    lock_timeout_seconds: float = Field(
-        default=300.0,
-        description="How long to wait for another process's hold on the warehouse before failing.",
-    )
-    threads: int = Field(
-        default=connection.DEFAULT_THREADS,
-        description="DuckDB threads per connection; default 2, the cores of the machine it was tuned on.",
-    )
-    memory_limit: str = Field(
-        default=connection.DEFAULT_MEMORY_LIMIT,
-        description="DuckDB memory limit per connection (e.g. 1GB); beyond it DuckDB spills to disk.",
-    )
+    threads: int = settings.threads_field()
+    memory_limit: str = settings.memory_limit_field()
 
     @property
     def database(self) -> Path:
