@@ -28,6 +28,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 import dagster as dg
@@ -38,6 +39,7 @@ from pipeline.warehouse.connection import read_sql
 from pipeline.warehouse.identifiers import validate_identifier
 
 _SLOT = re.compile(r"\$\{(\w+)\}")
+PLATFORM_SQL_DIR = Path(__file__).parent / "sql"
 
 
 class SampleConfig(dg.Config):
@@ -91,8 +93,22 @@ def check_sql(layer: str, name: str, **slots: str | Sequence[str] | Fixed) -> st
     A slot takes an identifier (``carrier``, ``raw.flights``), a sequence of column names (joined
     with commas) or a Fixed expression; every name must pass validate_identifier.
     """
+    return _fill(read_sql(layer, f"checks/{name}"), slots)
+
+
+def _fill(sql: str, slots: dict[str, str | Sequence[str] | Fixed]) -> str:
     filled = {slot: _slot(value) for slot, value in slots.items()}
-    return _SLOT.sub(lambda match: filled[match[1]], read_sql(layer, f"checks/{name}"))
+    return _SLOT.sub(lambda match: filled[match[1]], sql)
+
+
+# The month of a row for a table without months: the ${month_of_row} of a query over the whole table.
+NO_MONTH = Fixed("null")
+
+
+def duplicate_keys_sql(**slots: str | Sequence[str] | Fixed) -> str:
+    """``pipeline/warehouse/sql/duplicate_keys.sql``, the query of every layer's key-unique check, with
+    its ``${table}``, ``${key}`` and ``${month_of_row}`` slots filled as ``check_sql`` fills them."""
+    return _fill((PLATFORM_SQL_DIR / "duplicate_keys.sql").read_text(), slots)
 
 
 def table_columns(connection, qualified_name: str) -> dict[str, str]:

@@ -14,9 +14,11 @@ from pipeline.landing.archive import archived_copy
 from pipeline.landing.names import monthly_file_name
 from pipeline.landing.resources import LandingZone
 from pipeline.warehouse.checks import (
+    NO_MONTH,
     Fixed,
     SampleConfig,
     check_sql,
+    duplicate_keys_sql,
     duplicates_result,
     jsonable,
     nulls_result,
@@ -32,7 +34,7 @@ from pipeline.warehouse.tables import Table
 
 # The month a raw row belongs to, for the ${month_of_row} slot: a monthly table's year and month;
 # a dimension's rows belong to none (its checks always see the whole table).
-MONTH_OF_ROW = {True: Fixed("make_date(year, month, 1)"), False: Fixed("null")}
+MONTH_OF_ROW = {True: Fixed("make_date(year, month, 1)"), False: NO_MONTH}
 # What key_values_filled requires of each table: the values that place, join and deduplicate a row.
 KEY_VALUES = {
     tables.FLIGHTS.name: (
@@ -237,7 +239,7 @@ def _raw_table_checks(table: Table) -> list[dg.AssetChecksDefinition]:
         with warehouse.connect(read_only=True) as connection:
             return duplicates_result(
                 connection,
-                check_sql("raw", "duplicate_keys", key=key, **slots),
+                duplicate_keys_sql(key=key, **slots),
                 {"months": months, "sample_size": config.sample_size},
                 table=qualified,
                 key=key,

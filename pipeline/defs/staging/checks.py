@@ -15,8 +15,10 @@ from pipeline.defs.staging.reference_checks import reference_checks
 from pipeline.landing.names import parse_monthly_file_name
 from pipeline.landing.resources import LandingZone
 from pipeline.warehouse.checks import (
+    NO_MONTH,
     SampleConfig,
     check_sql,
+    duplicate_keys_sql,
     duplicates_result,
     jsonable,
     result,
@@ -66,8 +68,8 @@ def _key_unique_check(
         with warehouse.connect(read_only=True) as connection:
             return duplicates_result(
                 connection,
-                check_sql("staging", "duplicate_keys", table=table.qualified_name, key=key),
-                {"sample_size": config.sample_size},
+                duplicate_keys_sql(table=table.qualified_name, key=key, month_of_row=NO_MONTH),
+                {"months": None, "sample_size": config.sample_size},
                 table=table.qualified_name,
                 key=key,
                 scope=scope,

@@ -1,5 +1,6 @@
 -- Keys (${key}) that more than one row of ${table} holds, in the run's months ($months; null:
--- every month): the rows involved, and the first $sample_size keys with their copies.
+-- every month; ${month_of_row} null for a table without months: the whole table): the rows
+-- involved, and the first $sample_size keys with their copies. Shared by the raw and staging checks.
 with duplicates as (
     select
         ${key},
