@@ -83,6 +83,17 @@ def _share(part: int, whole: float) -> str:
     return f"{part / whole:.1%}" if whole else "n/a"
 
 
+def _drop_holds(delivery: Delivery, replaced: int | None, what: str, settings: GuardSettings) -> list[str]:
+    """The hold when the delivery has fewer rows than the ``what`` it replaces by more than allowed."""
+    if replaced and delivery.rows < replaced * (1 - settings.max_drop_share):
+        return [
+            f"{delivery.file_name} has {delivery.rows:,} rows; the {what} it replaces has {replaced:,} "
+            f"({_share(delivery.rows, replaced)} of it: a delivery may drop at most "
+            f"{settings.max_drop_share:.0%}, max_drop_share)"
+        ]
+    return []
+
+
 def _stored_months(conn, table: Table) -> dict[date, int]:
     return dict(
         conn.execute(read_template("stored_rows_per_month"), {"table": table.qualified_name}).fetchall()
@@ -102,13 +113,7 @@ def _check_month(
     replaced = stored.get(delivery.month_start)
     typical = statistics.median(others) if len(others) >= 2 else None
     numbers = {"replaced_rows": replaced, "median_other_months": typical, "other_months": len(others)}
-    holds = []
-    if replaced and delivery.rows < replaced * (1 - settings.max_drop_share):
-        holds.append(
-            f"{delivery.file_name} has {delivery.rows:,} rows; the month it replaces has {replaced:,} "
-            f"({_share(delivery.rows, replaced)} of it: a delivery may drop at most "
-            f"{settings.max_drop_share:.0%}, max_drop_share)"
-        )
+    holds = _drop_holds(delivery, replaced, "month", settings)
     if typical and delivery.rows < typical * settings.min_share_of_typical_month:
         holds.append(
             f"{delivery.file_name} has {delivery.rows:,} rows, {_share(delivery.rows, typical)} of the "
@@ -128,13 +133,7 @@ def _check_dimension(
         else None
     )
     numbers: dict[str, Any] = {"replaced_rows": replaced}
-    holds = []
-    if replaced and delivery.rows < replaced * (1 - settings.max_drop_share):
-        holds.append(
-            f"{delivery.file_name} has {delivery.rows:,} rows; the {table.name} it replaces has "
-            f"{replaced:,} ({_share(delivery.rows, replaced)} of it: a delivery may drop at most "
-            f"{settings.max_drop_share:.0%}, max_drop_share)"
-        )
+    holds = _drop_holds(delivery, replaced, table.name, settings)
     if exists and table.used_by and delivery.keys is not None:
         stored_keys = _stored_keys(conn, table.schema, table.name, table.key[0])
         used: set[str] = set()
