@@ -79,7 +79,10 @@ def size_table(result: dict) -> list[str]:
         rss = _median(r.measurement.peak_rss_bytes for r in runs)
         pss = _median(r.measurement.peak_tree_pss_bytes for r in runs)
         processes = max(r.measurement.max_processes for r in runs)
-        same = "yes" if all(r.matches_floor for r in runs) else "NO"
+        if any(r.matches_floor is None for r in runs):
+            same = "—"  # the floor did not run: nothing to compare with
+        else:
+            same = "yes" if all(r.matches_floor for r in runs) else "NO"
         if variant == "read_limit" and same == "yes":
             same = "yes (raw)"
         lines.append(
