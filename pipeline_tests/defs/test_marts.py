@@ -1,16 +1,8 @@
 """Marts: figures recomputed independently with pandas straight from the source CSVs."""
 
-import zipfile
-
 import numpy as np
 import pandas as pd
 import pytest
-
-
-@pytest.fixture(scope="module")
-def source_flights(source_dir) -> pd.DataFrame:
-    with zipfile.ZipFile(source_dir / "flights.csv.zip") as archive, archive.open("flights.csv") as handle:
-        return pd.read_csv(handle, na_values=["NA"], keep_default_na=False)
 
 
 @pytest.fixture(scope="module")

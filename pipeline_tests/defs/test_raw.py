@@ -2,12 +2,10 @@
 
 import csv
 
-import dagster as dg
 import duckdb
 import pytest
 
-from pipeline.defs.raw import assets as raw
-from pipeline_tests.conftest import make_resources, step_failure_message
+from pipeline_tests.conftest import load_flights, make_resources, step_failure_message
 
 
 def source_rows_by_month(landing_dir, table):
@@ -65,7 +63,7 @@ def test_missing_values_are_nulls_not_text(warehouse_conn):
 def test_rematerializing_a_month_replaces_only_that_month(tmp_path, landing_dir):
     resources = make_resources(tmp_path, landing_dir)
     for month in ("2013-01-01", "2013-02-01"):
-        assert dg.materialize([raw.raw_flights], partition_key=month, resources=resources).success
+        assert load_flights(resources, month).success
 
     def snapshot():
         with duckdb.connect(str(tmp_path / "warehouse.duckdb"), read_only=True) as conn:
@@ -76,7 +74,7 @@ def test_rematerializing_a_month_replaces_only_that_month(tmp_path, landing_dir)
             )
 
     before = snapshot()
-    assert dg.materialize([raw.raw_flights], partition_key="2013-02-01", resources=resources).success
+    assert load_flights(resources, "2013-02-01").success
     after = snapshot()
 
     assert after[1] == before[1], "January must be untouched"
@@ -86,12 +84,7 @@ def test_rematerializing_a_month_replaces_only_that_month(tmp_path, landing_dir)
 
 def test_a_month_whose_file_has_not_landed_fails_naming_the_file(tmp_path, landing_dir):
     (landing_dir / "flights_2013-05.csv").unlink()
-    result = dg.materialize(
-        [raw.raw_flights],
-        partition_key="2013-05-01",
-        resources=make_resources(tmp_path, landing_dir),
-        raise_on_error=False,
-    )
+    result = load_flights(make_resources(tmp_path, landing_dir), "2013-05-01", raise_on_error=False)
     assert not result.success
     message = step_failure_message(result)
     assert "flights_2013-05.csv" in message and "does not exist" in message

@@ -1,17 +1,10 @@
 """Staging layer: flights placed in time with time zones, integer delays, cancellations flagged,
 dimensions deduplicated — each compared with an independent computation from the source files."""
 
-import zipfile
 from zoneinfo import ZoneInfo
 
 import pandas as pd
 import pytest
-
-
-@pytest.fixture(scope="module")
-def source_flights(source_dir) -> pd.DataFrame:
-    with zipfile.ZipFile(source_dir / "flights.csv.zip") as archive, archive.open("flights.csv") as handle:
-        return pd.read_csv(handle, na_values=["NA"], keep_default_na=False)
 
 
 @pytest.fixture(scope="module")
@@ -68,6 +61,13 @@ def test_scheduled_departures_match_zoneinfo(warehouse_conn, source_flights):
     assert (staged_utc.astype(expected_utc.dtype) == expected_utc).all()
 
 
+def _scheduled(row, hhmm: int, zone: str) -> pd.Timestamp:
+    """The flight's date at the scheduled clock time ``hhmm`` (e.g. 1530) in ``zone``."""
+    return pd.Timestamp(
+        year=row.year, month=row.month, day=row.day, hour=hhmm // 100, minute=hhmm % 100, tz=ZoneInfo(zone)
+    )
+
+
 def test_arrivals_use_the_destination_time_zone(warehouse_conn, source_flights, source_airports):
     """A seeded sample of arrived flights, recomputed with zoneinfo from the source files."""
     time_zones = dict(zip(source_airports.faa, source_airports.tzone, strict=True)) | {
@@ -79,22 +79,8 @@ def test_arrivals_use_the_destination_time_zone(warehouse_conn, source_flights, 
     sample = source_flights.dropna(subset=["arr_delay"]).sample(500, random_state=7)
     expected = []
     for row in sample.itertuples(index=False):
-        departure = pd.Timestamp(
-            year=row.year,
-            month=row.month,
-            day=row.day,
-            hour=row.sched_dep_time // 100,
-            minute=row.sched_dep_time % 100,
-            tz=ZoneInfo("America/New_York"),
-        )
-        arrival = pd.Timestamp(
-            year=row.year,
-            month=row.month,
-            day=row.day,
-            hour=row.sched_arr_time // 100,
-            minute=row.sched_arr_time % 100,
-            tz=ZoneInfo(time_zones[row.dest]),
-        )
+        departure = _scheduled(row, row.sched_dep_time, "America/New_York")
+        arrival = _scheduled(row, row.sched_arr_time, time_zones[row.dest])
         if arrival < departure:
             arrival += pd.Timedelta(days=1)
         expected.append(

@@ -2,15 +2,13 @@
 stays in the archive for audit, and loading the same file again changes nothing."""
 
 import hashlib
-import shutil
 
 import dagster as dg
 import duckdb
 import pytest
 
-from pipeline.defs.raw import assets as raw
 from pipeline.landing.archive import archived_versions
-from pipeline_tests.conftest import make_resources
+from pipeline_tests.conftest import landing_with, load_flights, make_resources
 
 JANUARY = "2013-01-01"
 FLIGHTS_JANUARY = "flights_2013-01.csv"
@@ -18,14 +16,12 @@ FLIGHTS_JANUARY = "flights_2013-01.csv"
 
 @pytest.fixture
 def landing_with_january(tmp_path, seeded_landing):
-    landing_dir = tmp_path / "landing"
-    landing_dir.mkdir()
-    shutil.copy(seeded_landing / FLIGHTS_JANUARY, landing_dir / FLIGHTS_JANUARY)
+    landing_dir = landing_with(tmp_path, seeded_landing, FLIGHTS_JANUARY)
     return landing_dir
 
 
 def load_january(resources) -> dg.ExecuteInProcessResult:
-    result = dg.materialize([raw.raw_flights], partition_key=JANUARY, resources=resources)
+    result = load_flights(resources, JANUARY)
     assert result.success
     return result
 

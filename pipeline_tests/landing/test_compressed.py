@@ -9,9 +9,8 @@ import duckdb
 import pytest
 
 from pipeline.definitions import defs
-from pipeline.defs.raw import assets as raw
 from pipeline.landing.archive import archived_versions
-from pipeline_tests.conftest import make_resources, read_note, step_failure_message
+from pipeline_tests.conftest import load_flights, make_resources, read_note, step_failure_message
 
 JANUARY = "2013-01-01"
 FLIGHTS_JANUARY = "flights_2013-01.csv"
@@ -37,15 +36,13 @@ def gz_landing(tmp_path, seeded_landing):
 def test_a_gzip_month_loads_as_the_plain_file_would_and_is_archived_as_delivered(
     tmp_path, seeded_landing, gz_landing
 ):
-    result = dg.materialize([raw.raw_flights], partition_key=JANUARY, resources=gz_landing["resources"])
+    result = load_flights(gz_landing["resources"], JANUARY)
 
     assert result.success
     plain = tmp_path / "plain"
     (plain / "landing").mkdir(parents=True)
     shutil.copy(seeded_landing / FLIGHTS_JANUARY, plain / "landing" / FLIGHTS_JANUARY)
-    assert dg.materialize(
-        [raw.raw_flights], partition_key=JANUARY, resources=make_resources(plain, plain / "landing")
-    ).success
+    assert load_flights(make_resources(plain, plain / "landing"), JANUARY).success
     stored = content(tmp_path / "warehouse.duckdb")
     assert len(stored) == 27_004
     assert stored == content(plain / "warehouse.duckdb")
@@ -80,9 +77,7 @@ def test_the_same_month_delivered_plain_and_compressed_loads_neither(tmp_path, s
     plain = gz_landing["landing"] / FLIGHTS_JANUARY
     shutil.copy(seeded_landing / FLIGHTS_JANUARY, plain)
 
-    result = dg.materialize(
-        [raw.raw_flights], partition_key=JANUARY, resources=gz_landing["resources"], raise_on_error=False
-    )
+    result = load_flights(gz_landing["resources"], JANUARY, raise_on_error=False)
 
     assert not result.success
     message = step_failure_message(result)
@@ -108,12 +103,7 @@ def test_a_bad_gzip_delivery_is_quarantined(tmp_path, seeded_landing, make, phra
     bad = make((seeded_landing / FLIGHTS_JANUARY).read_bytes())
     landed.write_bytes(bad)
 
-    result = dg.materialize(
-        [raw.raw_flights],
-        partition_key=JANUARY,
-        resources=make_resources(tmp_path, landing),
-        raise_on_error=False,
-    )
+    result = load_flights(make_resources(tmp_path, landing), JANUARY, raise_on_error=False)
 
     assert not result.success
     message = step_failure_message(result)

@@ -2,8 +2,6 @@
 fails with the numbers, nothing is replaced, archived or quarantined, the file stays in landing —
 until an operator accepts it on purpose, which the materialization's metadata records."""
 
-import shutil
-
 import dagster as dg
 import duckdb
 import pytest
@@ -11,7 +9,7 @@ import pytest
 from pipeline.defs.raw import assets as raw
 from pipeline.landing.archive import archived_versions
 from pipeline.landing.guard import ACCEPT_TAG
-from pipeline_tests.conftest import make_resources, step_failure_message
+from pipeline_tests.conftest import landing_with, load_flights, make_resources, step_failure_message
 
 JANUARY = "2013-01-01"
 FLIGHTS_JANUARY = "flights_2013-01.csv"
@@ -36,14 +34,17 @@ def materialization_metadata(result, node: str) -> dict:
 @pytest.fixture
 def zone(tmp_path, seeded_landing):
     """Airports, airlines and three months of flights loaded from a landing folder."""
-    landing = tmp_path / "landing"
-    landing.mkdir()
-    for name in ("airports.csv", "airlines.csv", *(f"flights_2013-0{month}.csv" for month in (1, 2, 3))):
-        shutil.copy(seeded_landing / name, landing / name)
+    landing = landing_with(
+        tmp_path,
+        seeded_landing,
+        "airports.csv",
+        "airlines.csv",
+        *(f"flights_2013-0{month}.csv" for month in (1, 2, 3)),
+    )
     resources = make_resources(tmp_path, landing)
     assert dg.materialize([raw.raw_airports, raw.raw_airlines], resources=resources).success
     for month in ("2013-01-01", "2013-02-01", "2013-03-01"):
-        assert dg.materialize([raw.raw_flights], partition_key=month, resources=resources).success
+        assert load_flights(resources, month).success
     return {
         "landing": landing,
         "resources": resources,
@@ -75,9 +76,7 @@ def test_a_collapsed_month_is_held_and_an_accepted_one_loads_with_who_and_why(zo
     hundred_rows = b"".join(landed.read_bytes().splitlines(keepends=True)[:101])
     landed.write_bytes(hundred_rows)
 
-    held = dg.materialize(
-        [raw.raw_flights], partition_key=JANUARY, resources=zone["resources"], raise_on_error=False
-    )
+    held = load_flights(zone["resources"], JANUARY, raise_on_error=False)
 
     _assert_held(
         zone,
@@ -124,9 +123,7 @@ def test_a_first_delivery_far_below_the_other_months_is_held_and_can_be_accepted
     april.write_bytes(short)
     before = fingerprint(zone["database"], "flights")
 
-    held = dg.materialize(
-        [raw.raw_flights], partition_key="2013-04-01", resources=zone["resources"], raise_on_error=False
-    )
+    held = load_flights(zone["resources"], "2013-04-01", raise_on_error=False)
 
     assert not held.success
     assert (
@@ -154,7 +151,7 @@ def test_a_small_correction_passes_the_guard_unremarked(zone):
     landed = zone["landing"] / FLIGHTS_JANUARY
     landed.write_bytes(b"".join(landed.read_bytes().splitlines(keepends=True)[:-100]))
 
-    result = dg.materialize([raw.raw_flights], partition_key=JANUARY, resources=zone["resources"])
+    result = load_flights(zone["resources"], JANUARY)
 
     assert result.success
     metadata = materialization_metadata(result, "raw__flights")
@@ -206,48 +203,36 @@ def test_airports_cut_off_at_line_700_are_held_with_the_airports_flights_would_l
     assert metadata["volume_guard"][0]["orphaned_keys"] == lost
 
 
-def test_an_airport_that_flights_use_cannot_disappear_unremarked(zone):
-    airports = zone["landing"] / "airports.csv"
-    without_iah = b"".join(
-        line for line in airports.read_bytes().splitlines(keepends=True) if b"IAH," not in line
-    )
-    airports.write_bytes(without_iah)
-    before = fingerprint(zone["database"], "airports")
-
-    held = dg.materialize([raw.raw_airports], resources=zone["resources"], raise_on_error=False)
-
-    _assert_held(
-        zone,
-        held,
-        "airports",
-        "airports.csv",
-        without_iah,
-        before,
-        [
+@pytest.mark.parametrize(
+    ("asset", "table", "dropped_line_start", "held_phrase"),
+    [
+        pytest.param(
+            raw.raw_airports,
+            "airports",
+            b"IAH,",
             "airports.csv lacks 1 faa value(s) that stored flights.origin / flights.dest use and the stored "
-            "airports has: IAH"
-        ],
+            "airports has: IAH",
+            id="an airport",
+        ),
+        pytest.param(
+            raw.raw_airlines,
+            "airlines",
+            b"UA,",
+            "airlines.csv lacks 1 carrier value(s) that stored flights.carrier use and the stored airlines has: UA",
+            id="a carrier",
+        ),
+    ],
+)
+def test_a_dimension_key_that_flights_use_cannot_disappear_unremarked(
+    zone, asset, table, dropped_line_start, held_phrase
+):
+    delivered = zone["landing"] / f"{table}.csv"
+    without_key = b"".join(
+        line for line in delivered.read_bytes().splitlines(keepends=True) if dropped_line_start not in line
     )
+    delivered.write_bytes(without_key)
+    before = fingerprint(zone["database"], table)
 
+    held = dg.materialize([asset], resources=zone["resources"], raise_on_error=False)
 
-def test_a_carrier_that_flights_use_cannot_disappear_unremarked(zone):
-    airlines = zone["landing"] / "airlines.csv"
-    without_ua = b"".join(
-        line for line in airlines.read_bytes().splitlines(keepends=True) if b"UA," not in line
-    )
-    airlines.write_bytes(without_ua)
-    before = fingerprint(zone["database"], "airlines")
-
-    held = dg.materialize([raw.raw_airlines], resources=zone["resources"], raise_on_error=False)
-
-    _assert_held(
-        zone,
-        held,
-        "airlines",
-        "airlines.csv",
-        without_ua,
-        before,
-        [
-            "airlines.csv lacks 1 carrier value(s) that stored flights.carrier use and the stored airlines has: UA"
-        ],
-    )
+    _assert_held(zone, held, table, f"{table}.csv", without_key, before, [held_phrase])

@@ -16,7 +16,13 @@ from pipeline.defs.raw import assets as raw
 from pipeline.defs.raw.tables import FLIGHTS
 from pipeline.landing.ingest import validate_landed_file
 from pipeline.landing.names import parse_monthly_file_name
-from pipeline_tests.conftest import make_resources, read_note, step_failure_message
+from pipeline_tests.conftest import (
+    landing_with,
+    load_flights,
+    make_resources,
+    read_note,
+    step_failure_message,
+)
 
 JANUARY = "2013-01-01"
 FLIGHTS_JANUARY = "flights_2013-01.csv"
@@ -253,11 +259,9 @@ BAD_FILES: dict[str, tuple[Callable[[bytes], bytes], list[str]]] = {
 @pytest.fixture
 def january(tmp_path, seeded_landing):
     """A warehouse holding January's flights, loaded from a landing folder with only that file."""
-    landing_dir = tmp_path / "landing"
-    landing_dir.mkdir()
-    shutil.copy(seeded_landing / FLIGHTS_JANUARY, landing_dir / FLIGHTS_JANUARY)
+    landing_dir = landing_with(tmp_path, seeded_landing, FLIGHTS_JANUARY)
     resources = make_resources(tmp_path, landing_dir)
-    assert dg.materialize([raw.raw_flights], partition_key=JANUARY, resources=resources).success
+    assert load_flights(resources, JANUARY).success
     return {
         "landing": landing_dir,
         "resources": resources,
@@ -287,12 +291,7 @@ def test_bad_file_is_quarantined_and_the_month_is_unchanged(january, case):
     landed = january["landing"] / FLIGHTS_JANUARY
     landed.write_bytes(bad_bytes)
 
-    result = dg.materialize(
-        [raw.raw_flights],
-        partition_key=JANUARY,
-        resources=january["resources"],
-        raise_on_error=False,
-    )
+    result = load_flights(january["resources"], JANUARY, raise_on_error=False)
 
     assert not result.success
     message = step_failure_message(result)

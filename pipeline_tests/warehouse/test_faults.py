@@ -28,7 +28,7 @@ from pipeline.landing.resources import LandingZone
 from pipeline.warehouse import connection as warehouse
 from pipeline.warehouse.io_manager import WarehouseIOManager
 from pipeline.warehouse.resources import Warehouse
-from pipeline_tests.conftest import make_resources, step_failure_message
+from pipeline_tests.conftest import landing_with, load_flights, make_resources, step_failure_message
 from pipeline_tests.processes import (
     CODE_LOCATION_MODULE,
     DAGSTER,
@@ -118,11 +118,9 @@ def january_loads(database: Path) -> list[tuple]:
 @pytest.fixture
 def january(tmp_path, seeded_landing):
     """A warehouse holding January's flights, and the folders it was loaded from."""
-    landing_dir = tmp_path / "landing"
-    landing_dir.mkdir()
-    (landing_dir / FLIGHTS_JANUARY).write_bytes((seeded_landing / FLIGHTS_JANUARY).read_bytes())
+    landing_dir = landing_with(tmp_path, seeded_landing, FLIGHTS_JANUARY)
     resources = make_resources(tmp_path, landing_dir)
-    assert dg.materialize([raw.raw_flights], partition_key=JANUARY, resources=resources).success
+    assert load_flights(resources, JANUARY).success
     return {"landing": landing_dir, "database": tmp_path / "warehouse.duckdb", "root": tmp_path}
 
 
@@ -153,14 +151,29 @@ def test_a_load_killed_mid_write_leaves_the_month_whole_and_a_rerun_succeeds(jan
     assert january_loads(database) == [(old_rows, old_loaded_at)]
     assert old_rows == JANUARY_ROWS
 
-    result = dg.materialize(
-        [raw.raw_flights],
-        partition_key=JANUARY,
-        resources=make_resources(january["root"], january["landing"]),
-    )
+    result = load_flights(make_resources(january["root"], january["landing"]), JANUARY)
     assert result.success
     [(rows_now, _)] = january_loads(database)
     assert rows_now == new_rows
+
+
+def _load_january(january, lock_timeout_seconds: float) -> dg.ExecuteInProcessResult:
+    """raw/flights for January, waiting at most ``lock_timeout_seconds`` for the warehouse."""
+    database = january["database"]
+    return dg.materialize(
+        [raw.raw_flights],
+        partition_key=JANUARY,
+        resources={
+            "io_manager": WarehouseIOManager(
+                database=str(database), lock_timeout_seconds=lock_timeout_seconds
+            ),
+            "warehouse": Warehouse(path=str(database), lock_timeout_seconds=lock_timeout_seconds),
+            "landing_zone": LandingZone(
+                path=str(january["landing"]), quarantine_path=str(january["root"] / "q")
+            ),
+        },
+        raise_on_error=False,
+    )
 
 
 def test_a_warehouse_held_by_a_foreign_process_fails_the_step_after_retrying(january):
@@ -170,18 +183,7 @@ def test_a_warehouse_held_by_a_foreign_process_fails_the_step_after_retrying(jan
     try:
         wait_for_line(holder, "holding")
         started = time.monotonic()
-        result = dg.materialize(
-            [raw.raw_flights],
-            partition_key=JANUARY,
-            resources={
-                "io_manager": WarehouseIOManager(database=str(database), lock_timeout_seconds=2),
-                "warehouse": Warehouse(path=str(database), lock_timeout_seconds=2),
-                "landing_zone": LandingZone(
-                    path=str(january["landing"]), quarantine_path=str(january["root"] / "q")
-                ),
-            },
-            raise_on_error=False,
-        )
+        result = _load_january(january, lock_timeout_seconds=2)
         waited = time.monotonic() - started
     finally:
         processes.stop(holder, grace=HELPER_STOP_GRACE_SECONDS)
@@ -201,11 +203,7 @@ def test_a_step_waiting_on_a_foreign_hold_succeeds_once_it_is_released(january):
     try:
         wait_for_line(holder, "holding")
         started = time.monotonic()
-        result = dg.materialize(
-            [raw.raw_flights],
-            partition_key=JANUARY,
-            resources=make_resources(january["root"], january["landing"]),
-        )
+        result = load_flights(make_resources(january["root"], january["landing"]), JANUARY)
         waited = time.monotonic() - started
         assert holder.wait(timeout=30) == 0
     finally:
@@ -222,18 +220,7 @@ def test_a_warehouse_locked_by_another_run_fails_naming_the_holder(january):
     holder = start_python(HOLD_WITH_PIPELINE_LOCK, database, 60)
     try:
         wait_for_line(holder, "holding")
-        result = dg.materialize(
-            [raw.raw_flights],
-            partition_key=JANUARY,
-            resources={
-                "io_manager": WarehouseIOManager(database=str(database), lock_timeout_seconds=1),
-                "warehouse": Warehouse(path=str(database), lock_timeout_seconds=1),
-                "landing_zone": LandingZone(
-                    path=str(january["landing"]), quarantine_path=str(january["root"] / "q")
-                ),
-            },
-            raise_on_error=False,
-        )
+        result = _load_january(january, lock_timeout_seconds=1)
     finally:
         processes.stop(holder, grace=HELPER_STOP_GRACE_SECONDS)
 

@@ -9,14 +9,19 @@ import pandas as pd
 import pytest
 
 from pipeline.definitions import defs
-from pipeline.defs.raw import assets as raw
 from pipeline.landing.names import UnsafeLandingPath, resolve_landed_file
 from pipeline.landing.resources import LandingZone
 from pipeline.paths import UnsafeConfiguredPath
 from pipeline.warehouse.identifiers import InvalidIdentifierError, qualified_table_name, validate_identifier
 from pipeline.warehouse.io_manager import WarehouseIOManager
 from pipeline.warehouse.resources import Warehouse
-from pipeline_tests.conftest import make_resources, read_note, step_failure_message
+from pipeline_tests.conftest import (
+    landing_with,
+    load_flights,
+    make_resources,
+    read_note,
+    step_failure_message,
+)
 
 FLIGHTS_JANUARY = "flights_2013-01.csv"
 
@@ -103,12 +108,7 @@ def test_a_symlinked_landing_file_is_refused_and_quarantined(tmp_path, seeded_la
     landing_dir.mkdir()
     (landing_dir / FLIGHTS_JANUARY).symlink_to(outside)
 
-    result = dg.materialize(
-        [raw.raw_flights],
-        partition_key="2013-01-01",
-        resources=make_resources(tmp_path, landing_dir),
-        raise_on_error=False,
-    )
+    result = load_flights(make_resources(tmp_path, landing_dir), "2013-01-01", raise_on_error=False)
 
     assert not result.success
     assert "is a symbolic link" in step_failure_message(result)
@@ -141,15 +141,11 @@ def test_a_path_from_the_environment_may_not_climb_out(tmp_path, monkeypatch):
 
 
 def test_a_run_configured_with_dot_dot_fails_before_reading_anything(tmp_path, seeded_landing):
-    landing_dir = tmp_path / "landing"
-    landing_dir.mkdir()
-    shutil.copy(seeded_landing / FLIGHTS_JANUARY, landing_dir / FLIGHTS_JANUARY)
+    landing_dir = landing_with(tmp_path, seeded_landing, FLIGHTS_JANUARY)
     resources = make_resources(tmp_path, landing_dir)
     resources["landing_zone"] = LandingZone(path=str(tmp_path / "x" / ".." / "landing"))
 
-    result = dg.materialize(
-        [raw.raw_flights], partition_key="2013-01-01", resources=resources, raise_on_error=False
-    )
+    result = load_flights(resources, "2013-01-01", raise_on_error=False)
 
     assert not result.success
     assert "contains '..'" in step_failure_message(result)
@@ -161,9 +157,7 @@ def test_quotes_and_semicolons_in_folder_names_are_only_names(tmp_path, seeded_l
     hostile.mkdir()
     shutil.copy(seeded_landing / FLIGHTS_JANUARY, hostile / FLIGHTS_JANUARY)
 
-    result = dg.materialize(
-        [raw.raw_flights], partition_key="2013-01-01", resources=make_resources(tmp_path, hostile)
-    )
+    result = load_flights(make_resources(tmp_path, hostile), "2013-01-01")
 
     assert result.success
     with duckdb.connect(str(tmp_path / "warehouse.duckdb"), read_only=True) as conn:
