@@ -75,6 +75,18 @@ def landing_with(root: Path, seeded_landing: Path, *names: str) -> Path:
     return landing
 
 
+def landing_zone_under(root: Path, seeded_landing: Path, *names: str) -> dict[str, object]:
+    """A landing folder under ``root`` with copies of the seeded files ``names``, the resources
+    pointed at it, and where the warehouse and the quarantine will be."""
+    landing = landing_with(root, seeded_landing, *names)
+    return {
+        "landing": landing,
+        "resources": make_resources(root, landing),
+        "database": root / "warehouse.duckdb",
+        "quarantine": root / "quarantine",
+    }
+
+
 def load_flights(resources: dict[str, object], month: str, **kwargs) -> dg.ExecuteInProcessResult:
     """One month (``2013-01-01``) of raw/flights materialized in process with ``resources``."""
     return dg.materialize([raw_assets.raw_flights], partition_key=month, resources=resources, **kwargs)

@@ -7,6 +7,7 @@ Each catalog is a database created for the test on 127.0.0.1:5432 (trust) and dr
 
 from __future__ import annotations
 
+import csv
 import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -117,3 +118,16 @@ def flights_by_month(conn: duckdb.DuckDBPyConnection, table: str = "staging.flig
 def csv_rows(path: Path) -> int:
     with duckdb.connect() as conn:
         return conn.execute("select count(*) from read_csv(?, header = true)", [str(path)]).fetchone()[0]
+
+
+def redeliver_smaller(path: Path, dropped_rows: int) -> int:
+    """Rewrite a landed CSV without its last ``dropped_rows`` rows (atomically, through a ``.part``
+    file beside it); returns the data rows left."""
+    with open(path, newline="") as handle:
+        rows = list(csv.reader(handle))
+    kept = rows[: len(rows) - dropped_rows]
+    partial = path.with_name(path.name + ".part")
+    with open(partial, "w", newline="") as handle:
+        csv.writer(handle, lineterminator="\n").writerows(kept)
+    partial.replace(path)
+    return len(kept) - 1

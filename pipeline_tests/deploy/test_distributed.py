@@ -13,7 +13,6 @@ table ``count(*)`` equals a full scan.
 
 from __future__ import annotations
 
-import csv
 import secrets
 
 import pytest
@@ -29,6 +28,7 @@ from pipeline_tests.lake import (
     lake_catalog,
     lake_connection,
     lake_environment,
+    redeliver_smaller,
     requires_lake,
 )
 from pipeline_tests.stack_harness import LAUNCH_RUN, REPOSITORY_SELECTOR, pg_connect, running_stack
@@ -69,17 +69,6 @@ def distributed(tmp_path_factory):
             yield {"stack": handle, "catalog": catalog, "data_path": root / "data" / "lake"}
 
 
-def _redeliver_smaller(path) -> int:
-    with open(path, newline="") as handle:
-        rows = list(csv.reader(handle))
-    kept = rows[: len(rows) - DROPPED_ROWS]
-    partial = path.with_name(path.name + ".part")
-    with open(partial, "w", newline="") as handle:
-        csv.writer(handle, lineterminator="\n").writerows(kept)
-    partial.replace(path)
-    return len(kept) - 1
-
-
 @pytest.mark.integration
 @requires_lake
 def test_stack_runs_two_webservers_and_celery_workers_on_the_lake(distributed):
@@ -109,7 +98,9 @@ def test_concurrent_month_runs_on_celery_workers_load_every_month_once(distribut
     assert first["status"] == "SUCCESS", handle.stack.log_tail("worker-1") + handle.stack.log_tail("worker-2")
 
     expected = {
-        int(key[5:7]): _redeliver_smaller(handle.landing_dir / landing.monthly_file_name("flights", key))
+        int(key[5:7]): redeliver_smaller(
+            handle.landing_dir / landing.monthly_file_name("flights", key), DROPPED_ROWS
+        )
         for key in REDELIVERED
     }
     run_ids = [handle.launch_run("monthly_refresh", tags={"dagster/partition": key}) for key in REDELIVERED]

@@ -9,7 +9,7 @@ import pytest
 from pipeline.defs.raw import assets as raw
 from pipeline.landing.archive import archived_versions
 from pipeline.landing.guard import ACCEPT_TAG
-from pipeline_tests.conftest import landing_with, load_flights, make_resources, step_failure_message
+from pipeline_tests.conftest import landing_zone_under, load_flights, step_failure_message
 
 JANUARY = "2013-01-01"
 FLIGHTS_JANUARY = "flights_2013-01.csv"
@@ -34,22 +34,19 @@ def materialization_metadata(result, node: str) -> dict:
 @pytest.fixture
 def zone(tmp_path, seeded_landing):
     """Airports, airlines and three months of flights loaded from a landing folder."""
-    landing = landing_with(
+    zone = landing_zone_under(
         tmp_path,
         seeded_landing,
         "airports.csv",
         "airlines.csv",
         *(f"flights_2013-0{month}.csv" for month in (1, 2, 3)),
     )
-    resources = make_resources(tmp_path, landing)
+    resources = zone["resources"]
     assert dg.materialize([raw.raw_airports, raw.raw_airlines], resources=resources).success
     for month in ("2013-01-01", "2013-02-01", "2013-03-01"):
         assert load_flights(resources, month).success
     return {
-        "landing": landing,
-        "resources": resources,
-        "database": tmp_path / "warehouse.duckdb",
-        "quarantine": tmp_path / "quarantine",
+        **zone,
         "archive": resources["landing_zone"].archive_root,
         "seeded": seeded_landing,
     }

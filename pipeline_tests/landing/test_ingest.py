@@ -17,7 +17,7 @@ from pipeline.defs.raw.tables import FLIGHTS
 from pipeline.landing.ingest import validate_landed_file
 from pipeline.landing.names import parse_monthly_file_name
 from pipeline_tests.conftest import (
-    landing_with,
+    landing_zone_under,
     load_flights,
     make_resources,
     read_note,
@@ -259,14 +259,10 @@ BAD_FILES: dict[str, tuple[Callable[[bytes], bytes], list[str]]] = {
 @pytest.fixture
 def january(tmp_path, seeded_landing):
     """A warehouse holding January's flights, loaded from a landing folder with only that file."""
-    landing_dir = landing_with(tmp_path, seeded_landing, FLIGHTS_JANUARY)
-    resources = make_resources(tmp_path, landing_dir)
-    assert load_flights(resources, JANUARY).success
+    zone = landing_zone_under(tmp_path, seeded_landing, FLIGHTS_JANUARY)
+    assert load_flights(zone["resources"], JANUARY).success
     return {
-        "landing": landing_dir,
-        "resources": resources,
-        "database": tmp_path / "warehouse.duckdb",
-        "quarantine": tmp_path / "quarantine",
+        **zone,
         "good_bytes": (seeded_landing / FLIGHTS_JANUARY).read_bytes(),
     }
 

@@ -13,7 +13,6 @@ Configuration and settings that need no database are tested at the end, outside 
 marker.
 """
 
-import csv
 import json
 import math
 import multiprocessing
@@ -42,6 +41,7 @@ from pipeline_tests.lake import (
     lake_connection,
     lake_environment,
     lake_tables,
+    redeliver_smaller,
     requires_lake,
 )
 from pipeline_tests.processes import start_python, wait_for_line
@@ -216,19 +216,6 @@ with ducklake.connect(catalog, data_path, read_only=True) as conn:
 """
 
 
-def _redeliver_smaller(landing_dir: Path, key: str) -> int:
-    """Rewrite the month's flights file without its last DROPPED_ROWS rows; returns the rows left."""
-    path = landing_dir / landing.monthly_file_name("flights", key)
-    with open(path, newline="") as handle:
-        rows = list(csv.reader(handle))
-    kept = rows[: len(rows) - DROPPED_ROWS]
-    partial = path.with_name(path.name + ".part")
-    with open(partial, "w", newline="") as handle:
-        csv.writer(handle, lineterminator="\n").writerows(kept)
-    partial.replace(path)
-    return len(kept) - 1
-
-
 @pytest.mark.integration
 @requires_lake
 def test_reader_is_never_blocked_and_sees_old_or_new_snapshot(built_lake, landing_dir, tmp_path):
@@ -250,7 +237,10 @@ def test_reader_is_never_blocked_and_sees_old_or_new_snapshot(built_lake, landin
 
     with lake_connection(catalog, data_path) as conn:
         old = month_values(conn)
-    expected_new = {m: _redeliver_smaller(landing_dir, key) for m, key in REDELIVERED_MONTHS.items()}
+    expected_new = {
+        m: redeliver_smaller(landing_dir / landing.monthly_file_name("flights", key), DROPPED_ROWS)
+        for m, key in REDELIVERED_MONTHS.items()
+    }
 
     stop = tmp_path / "stop"
     reader = start_python(READER, catalog, data_path, stop, env={**os.environ}, cwd=Path(__file__).parents[2])

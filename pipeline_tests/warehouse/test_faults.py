@@ -12,6 +12,8 @@ import signal
 import subprocess
 import textwrap
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import dagster as dg
@@ -157,6 +159,17 @@ def test_a_load_killed_mid_write_leaves_the_month_whole_and_a_rerun_succeeds(jan
     assert rows_now == new_rows
 
 
+@contextmanager
+def _holding(script: str, database: Path, seconds: float) -> Iterator[subprocess.Popen]:
+    """A helper process holding the warehouse (``script``) for ``seconds``, stopped on leaving."""
+    holder = start_python(script, database, seconds)
+    try:
+        wait_for_line(holder, "holding")
+        yield holder
+    finally:
+        processes.stop(holder, grace=HELPER_STOP_GRACE_SECONDS)
+
+
 def _load_january(january, lock_timeout_seconds: float) -> dg.ExecuteInProcessResult:
     """raw/flights for January, waiting at most ``lock_timeout_seconds`` for the warehouse."""
     database = january["database"]
@@ -179,14 +192,10 @@ def _load_january(january, lock_timeout_seconds: float) -> dg.ExecuteInProcessRe
 def test_a_warehouse_held_by_a_foreign_process_fails_the_step_after_retrying(january):
     database = january["database"]
     before = january_loads(database)
-    holder = start_python(HOLD_WITH_DUCKDB, database, 60)
-    try:
-        wait_for_line(holder, "holding")
+    with _holding(HOLD_WITH_DUCKDB, database, 60) as holder:
         started = time.monotonic()
         result = _load_january(january, lock_timeout_seconds=2)
         waited = time.monotonic() - started
-    finally:
-        processes.stop(holder, grace=HELPER_STOP_GRACE_SECONDS)
 
     assert not result.success
     message = step_failure_message(result)
@@ -199,15 +208,11 @@ def test_a_warehouse_held_by_a_foreign_process_fails_the_step_after_retrying(jan
 
 def test_a_step_waiting_on_a_foreign_hold_succeeds_once_it_is_released(january):
     database = january["database"]
-    holder = start_python(HOLD_WITH_DUCKDB, database, 1.5)
-    try:
-        wait_for_line(holder, "holding")
+    with _holding(HOLD_WITH_DUCKDB, database, 1.5) as holder:
         started = time.monotonic()
         result = load_flights(make_resources(january["root"], january["landing"]), JANUARY)
         waited = time.monotonic() - started
         assert holder.wait(timeout=30) == 0
-    finally:
-        processes.stop(holder, grace=HELPER_STOP_GRACE_SECONDS)
 
     assert result.success
     assert waited >= 1.0
@@ -217,12 +222,8 @@ def test_a_step_waiting_on_a_foreign_hold_succeeds_once_it_is_released(january):
 def test_a_warehouse_locked_by_another_run_fails_naming_the_holder(january):
     database = january["database"]
     before = january_loads(database)
-    holder = start_python(HOLD_WITH_PIPELINE_LOCK, database, 60)
-    try:
-        wait_for_line(holder, "holding")
+    with _holding(HOLD_WITH_PIPELINE_LOCK, database, 60) as holder:
         result = _load_january(january, lock_timeout_seconds=1)
-    finally:
-        processes.stop(holder, grace=HELPER_STOP_GRACE_SECONDS)
 
     assert not result.success
     message = step_failure_message(result)
@@ -233,16 +234,12 @@ def test_a_warehouse_locked_by_another_run_fails_naming_the_holder(january):
 
 def test_a_reader_waits_for_a_writer_instead_of_failing(january):
     database = january["database"]
-    holder = start_python(HOLD_WITH_PIPELINE_LOCK, database, 1.5)
-    try:
-        wait_for_line(holder, "holding")
+    with _holding(HOLD_WITH_PIPELINE_LOCK, database, 1.5):
         started = time.monotonic()
         # Asset checks read through the warehouse resource, like this.
         with Warehouse(path=str(database), lock_timeout_seconds=30).connect(read_only=True) as conn:
             rows = conn.execute("select count(*) from raw.flights").fetchall()[0][0]
         waited = time.monotonic() - started
-    finally:
-        processes.stop(holder, grace=HELPER_STOP_GRACE_SECONDS)
 
     assert rows == JANUARY_ROWS
     assert waited >= 1.0, "the reader queued behind the writer's lock"
