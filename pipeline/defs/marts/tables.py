@@ -29,6 +29,9 @@ MONTHS = in_range(
 )
 AGE_BANDS = ("00–04 years", "05–09 years", "10–14 years", "15–19 years", "20 years or more", "unknown")
 WEATHER_FACTOR = one_of(list(WEATHER_FACTORS))
+# Columns several marts share, declared once.
+ORIGIN = column("origin", "VARCHAR", "FAA code of the NYC departure airport.", NYC_AIRPORT)
+FACTOR = column("factor", "VARCHAR", "Weather factor: precipitation, visibility or wind.", WEATHER_FACTOR)
 
 CARRIER_MONTHLY_PERFORMANCE = Table(
     MARTS_SCHEMA,
@@ -58,7 +61,7 @@ ROUTE_PERFORMANCE = Table(
     "route_performance",
     "One row per origin → destination route: distance, flights, delays and on-time share.",
     (
-        column("origin", "VARCHAR", "FAA code of the NYC departure airport.", NYC_AIRPORT),
+        ORIGIN,
         column("dest", "VARCHAR", "FAA code of the destination.", FAA_CODE),
         column(
             "dest_name", "VARCHAR", "Destination airport name; every destination must be in staging/airports."
@@ -83,7 +86,7 @@ WEATHER_IMPACT = Table(
     "weather_impact",
     "One row per weather factor and bin: departure delays under precipitation, visibility and wind.",
     (
-        column("factor", "VARCHAR", "Weather factor: precipitation, visibility or wind.", WEATHER_FACTOR),
+        FACTOR,
         column(
             "bin", "VARCHAR", "Range of the factor at the origin in the scheduled hour, or 'no observation'."
         ),
@@ -130,8 +133,8 @@ WEATHER_DELAY_MODEL = Table(
     "weather_delay_model",
     "One row per origin airport and weather factor: fitted departure-delay effect, others held fixed.",
     (
-        column("origin", "VARCHAR", "FAA code of the NYC departure airport.", NYC_AIRPORT),
-        column("factor", "VARCHAR", "Weather factor: precipitation, visibility or wind.", WEATHER_FACTOR),
+        ORIGIN,
+        FACTOR,
         column(
             "minutes_per_unit",
             "DOUBLE",

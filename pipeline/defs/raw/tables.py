@@ -16,6 +16,7 @@ from pipeline.constants import RAW_SCHEMA
 from pipeline.defs.rules import CARRIER_CODE, DELAY_MINUTES, FAA_CODE, NYC_AIRPORT, TAIL_NUMBER
 from pipeline.warehouse.tables import (
     Agreement,
+    Column,
     Table,
     at_least,
     at_most,
@@ -75,14 +76,21 @@ def _delay_agrees(kind: str) -> Agreement:
     )
 
 
+def _local_date_columns(event: str) -> tuple[Column, ...]:
+    """year, month and day of ``event``'s local date, as the monthly files give them."""
+    return (
+        column("year", "SMALLINT", f"Year of {event} (local date).", YEAR),
+        column("month", "TINYINT", f"Month of {event}, 1–12.", MONTH),
+        column("day", "TINYINT", f"Day of month of {event}.", DAY),
+    )
+
+
 FLIGHTS = Table(
     RAW_SCHEMA,
     "flights",
     "Landed flights departing NYC, one partition per month as upstream delivered them.",
     (
-        column("year", "SMALLINT", "Year of the scheduled departure (local date).", YEAR),
-        column("month", "TINYINT", "Month of the scheduled departure, 1–12.", MONTH),
-        column("day", "TINYINT", "Day of month of the scheduled departure.", DAY),
+        *_local_date_columns("the scheduled departure"),
         column(
             "dep_time",
             "SMALLINT",
@@ -182,9 +190,7 @@ WEATHER = Table(
     "Landed hourly weather at EWR, JFK and LGA, one partition per month.",
     (
         column("origin", "VARCHAR", "FAA code of the observing NYC airport.", NYC_AIRPORT),
-        column("year", "SMALLINT", "Year of the observation (local date).", YEAR),
-        column("month", "TINYINT", "Month of the observation, 1–12.", MONTH),
-        column("day", "TINYINT", "Day of month of the observation.", DAY),
+        *_local_date_columns("the observation"),
         column("hour", "TINYINT", "Local hour of the observation (0–23).", HOUR),
         column("temp", "DOUBLE", "Temperature in °F.", in_range(-60, 130), nullable=True),
         column("dewp", "DOUBLE", "Dew point in °F.", in_range(-80, 100), nullable=True),
