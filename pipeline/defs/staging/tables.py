@@ -7,12 +7,30 @@ the domain is stated once, in ``pipeline/defs/raw/tables.py``, and checked at in
 
 from pipeline.constants import STAGING_SCHEMA
 from pipeline.defs.raw import tables as raw
-from pipeline.warehouse.tables import Rule, Table, column, matches
+from pipeline.warehouse.tables import Column, Rule, Table, column, matches
 
 
-def same_as(raw_table: Table, raw_column: str) -> tuple[Rule, ...]:
-    """The rules of a raw column, for a staging column holding the same values."""
-    return raw_table.column(raw_column).rules
+def carried(
+    raw_table: Table,
+    raw_column: str,
+    description: str,
+    *,
+    name: str | None = None,
+    type: str | None = None,
+    nullable: bool = False,
+    unique: bool = False,
+) -> Column:
+    """A staging column holding a raw column's values under its rules: the raw column's name and
+    type unless ``name`` or ``type`` is given."""
+    source = raw_table.column(raw_column)
+    return column(
+        name or raw_column,
+        type or source.type,
+        description,
+        *source.rules,
+        nullable=nullable,
+        unique=unique,
+    )
 
 
 UTC = "TIMESTAMP WITH TIME ZONE"
@@ -36,32 +54,14 @@ FLIGHTS = Table(
     "One row per scheduled flight departing NYC.",
     (
         column("flight_date", "DATE", "Local date of the scheduled departure at the origin."),
-        column("year", "SMALLINT", "Year of flight_date.", *same_as(raw.FLIGHTS, "year")),
-        column("month", "TINYINT", "Month of flight_date, 1–12.", *same_as(raw.FLIGHTS, "month")),
-        column("day", "TINYINT", "Day of month of flight_date.", *same_as(raw.FLIGHTS, "day")),
-        column(
-            "carrier",
-            "VARCHAR",
-            "Two-character carrier code, upper case (see staging/airlines).",
-            *same_as(raw.FLIGHTS, "carrier"),
-        ),
-        column("flight_number", "INTEGER", "Flight number.", *same_as(raw.FLIGHTS, "flight")),
-        column(
-            "tailnum",
-            "VARCHAR",
-            "Plane tail number, upper case; null when unknown.",
-            *same_as(raw.FLIGHTS, "tailnum"),
-            nullable=True,
-        ),
-        column(
-            "origin", "VARCHAR", "FAA code of the NYC departure airport.", *same_as(raw.FLIGHTS, "origin")
-        ),
-        column(
-            "dest",
-            "VARCHAR",
-            "FAA code of the destination (see staging/airports).",
-            *same_as(raw.FLIGHTS, "dest"),
-        ),
+        carried(raw.FLIGHTS, "year", "Year of flight_date."),
+        carried(raw.FLIGHTS, "month", "Month of flight_date, 1–12."),
+        carried(raw.FLIGHTS, "day", "Day of month of flight_date."),
+        carried(raw.FLIGHTS, "carrier", "Two-character carrier code, upper case (see staging/airlines)."),
+        carried(raw.FLIGHTS, "flight", "Flight number.", name="flight_number"),
+        carried(raw.FLIGHTS, "tailnum", "Plane tail number, upper case; null when unknown.", nullable=True),
+        carried(raw.FLIGHTS, "origin", "FAA code of the NYC departure airport."),
+        carried(raw.FLIGHTS, "dest", "FAA code of the destination (see staging/airports)."),
         column(
             "sched_dep_at",
             UTC,
@@ -84,32 +84,36 @@ FLIGHTS = Table(
             "Actual arrival instant: scheduled plus the delay; null when cancelled or diverted.",
             nullable=True,
         ),
-        column(
-            "dep_delay_minutes",
-            "INTEGER",
+        carried(
+            raw.FLIGHTS,
+            "dep_delay",
             "Departure delay in minutes (negative: early); null when cancelled.",
-            *same_as(raw.FLIGHTS, "dep_delay"),
+            name="dep_delay_minutes",
+            type="INTEGER",
             nullable=True,
         ),
-        column(
-            "arr_delay_minutes",
-            "INTEGER",
+        carried(
+            raw.FLIGHTS,
+            "arr_delay",
             "Arrival delay in minutes (negative: early); null when cancelled or diverted.",
-            *same_as(raw.FLIGHTS, "arr_delay"),
+            name="arr_delay_minutes",
+            type="INTEGER",
             nullable=True,
         ),
-        column(
-            "air_time_minutes",
-            "INTEGER",
+        carried(
+            raw.FLIGHTS,
+            "air_time",
             "Minutes in the air; null when cancelled or diverted.",
-            *same_as(raw.FLIGHTS, "air_time"),
+            name="air_time_minutes",
+            type="INTEGER",
             nullable=True,
         ),
-        column(
-            "distance_miles",
-            "INTEGER",
+        carried(
+            raw.FLIGHTS,
+            "distance",
             "Great-circle distance between the airports in miles.",
-            *same_as(raw.FLIGHTS, "distance"),
+            name="distance_miles",
+            type="INTEGER",
         ),
         column(
             "is_cancelled", "BOOLEAN", "True when the flight never departed (no departure time reported)."
@@ -131,79 +135,54 @@ WEATHER = Table(
     "weather",
     "One row per NYC airport and hour of weather observation.",
     (
-        column(
-            "origin", "VARCHAR", "FAA code of the observing NYC airport.", *same_as(raw.WEATHER, "origin")
-        ),
+        carried(raw.WEATHER, "origin", "FAA code of the observing NYC airport."),
         column("observation_date", "DATE", "Local (New York) date of the observation."),
-        column(
-            "local_hour",
-            "TINYINT",
-            "Local (New York) hour of the observation, 0–23.",
-            *same_as(raw.WEATHER, "hour"),
-        ),
+        carried(raw.WEATHER, "hour", "Local (New York) hour of the observation, 0–23.", name="local_hour"),
         column("observed_at", UTC, "The observed hour as an instant (UTC)."),
-        column(
-            "temperature_f",
-            "DOUBLE",
+        carried(
+            raw.WEATHER,
+            "temp",
             "Temperature in °F; null when not reported.",
-            *same_as(raw.WEATHER, "temp"),
+            name="temperature_f",
             nullable=True,
         ),
-        column(
-            "dew_point_f",
-            "DOUBLE",
-            "Dew point in °F; null when not reported.",
-            *same_as(raw.WEATHER, "dewp"),
-            nullable=True,
+        carried(
+            raw.WEATHER, "dewp", "Dew point in °F; null when not reported.", name="dew_point_f", nullable=True
         ),
-        column(
-            "relative_humidity",
-            "DOUBLE",
+        carried(
+            raw.WEATHER,
+            "humid",
             "Relative humidity in percent, 0–100.",
-            *same_as(raw.WEATHER, "humid"),
+            name="relative_humidity",
             nullable=True,
         ),
-        column(
-            "wind_direction_deg",
-            "SMALLINT",
+        carried(
+            raw.WEATHER,
+            "wind_dir",
             "Wind direction in degrees, 0–360.",
-            *same_as(raw.WEATHER, "wind_dir"),
+            name="wind_direction_deg",
             nullable=True,
         ),
         # Only the sign: the source has a 1,048 mph reading that readings_plausible reports (WARN).
-        column(
-            "wind_speed_mph",
-            "DOUBLE",
-            "Sustained wind speed in mph.",
-            *same_as(raw.WEATHER, "wind_speed"),
-            nullable=True,
+        carried(
+            raw.WEATHER, "wind_speed", "Sustained wind speed in mph.", name="wind_speed_mph", nullable=True
         ),
-        column(
-            "wind_gust_mph",
-            "DOUBLE",
-            "Wind gust speed in mph.",
-            *same_as(raw.WEATHER, "wind_gust"),
-            nullable=True,
-        ),
-        column(
-            "precipitation_in",
-            "DOUBLE",
+        carried(raw.WEATHER, "wind_gust", "Wind gust speed in mph.", name="wind_gust_mph", nullable=True),
+        carried(
+            raw.WEATHER,
+            "precip",
             "Precipitation during the hour in inches.",
-            *same_as(raw.WEATHER, "precip"),
+            name="precipitation_in",
             nullable=True,
         ),
-        column(
-            "pressure_mbar",
-            "DOUBLE",
-            "Sea-level pressure in millibars.",
-            *same_as(raw.WEATHER, "pressure"),
-            nullable=True,
+        carried(
+            raw.WEATHER, "pressure", "Sea-level pressure in millibars.", name="pressure_mbar", nullable=True
         ),
-        column(
-            "visibility_miles",
-            "DOUBLE",
+        carried(
+            raw.WEATHER,
+            "visib",
             "Visibility in miles (10 is the reporting maximum).",
-            *same_as(raw.WEATHER, "visib"),
+            name="visibility_miles",
             nullable=True,
         ),
         *lineage("weather"),
@@ -216,48 +195,48 @@ AIRPORTS = Table(
     "airports",
     "One row per airport FAA code, with its IANA time zone.",
     (
-        column("faa", "VARCHAR", "FAA airport code.", *same_as(raw.AIRPORTS, "faa"), unique=True),
+        carried(raw.AIRPORTS, "faa", "FAA airport code.", unique=True),
         column("airport_name", "VARCHAR", "Airport name, trimmed."),
-        column(
-            "latitude",
-            "DOUBLE",
+        carried(
+            raw.AIRPORTS,
+            "lat",
             "Latitude in degrees; null for reference-only airports.",
-            *same_as(raw.AIRPORTS, "lat"),
+            name="latitude",
             nullable=True,
         ),
-        column(
-            "longitude",
-            "DOUBLE",
+        carried(
+            raw.AIRPORTS,
+            "lon",
             "Longitude in degrees; null for reference-only airports.",
-            *same_as(raw.AIRPORTS, "lon"),
+            name="longitude",
             nullable=True,
         ),
-        column(
-            "altitude_ft",
-            "INTEGER",
+        carried(
+            raw.AIRPORTS,
+            "alt",
             "Altitude in feet; null for reference-only airports.",
-            *same_as(raw.AIRPORTS, "alt"),
+            name="altitude_ft",
             nullable=True,
         ),
-        column(
-            "utc_offset_hours",
-            "SMALLINT",
+        carried(
+            raw.AIRPORTS,
+            "tz",
             "Standard-time offset from UTC in hours.",
-            *same_as(raw.AIRPORTS, "tz"),
+            name="utc_offset_hours",
             nullable=True,
         ),
-        column(
-            "dst_rule",
-            "VARCHAR",
+        carried(
+            raw.AIRPORTS,
+            "dst",
             "Daylight saving rule: A (US), U (unknown), N (none).",
-            *same_as(raw.AIRPORTS, "dst"),
+            name="dst_rule",
             nullable=True,
         ),
-        column(
-            "time_zone",
-            "VARCHAR",
+        carried(
+            raw.AIRPORTS,
+            "tzone",
             "IANA time zone used to place local clock times; null when unknown.",
-            *same_as(raw.AIRPORTS, "tzone"),
+            name="time_zone",
             nullable=True,
         ),
         column(
@@ -273,13 +252,7 @@ AIRLINES = Table(
     "airlines",
     "One row per carrier code.",
     (
-        column(
-            "carrier",
-            "VARCHAR",
-            "Two-character carrier code, upper case.",
-            *same_as(raw.AIRLINES, "carrier"),
-            unique=True,
-        ),
+        carried(raw.AIRLINES, "carrier", "Two-character carrier code, upper case.", unique=True),
         column("carrier_name", "VARCHAR", "Full airline name."),
     ),
 )
@@ -289,40 +262,29 @@ PLANES = Table(
     "planes",
     "One row per tail number.",
     (
-        column(
-            "tailnum",
-            "VARCHAR",
-            "Plane tail number, upper case.",
-            *same_as(raw.PLANES, "tailnum"),
-            unique=True,
-        ),
-        column(
-            "build_year",
-            "SMALLINT",
+        carried(raw.PLANES, "tailnum", "Plane tail number, upper case.", unique=True),
+        carried(
+            raw.PLANES,
+            "year",
             "Year the plane was built; null when unknown.",
-            *same_as(raw.PLANES, "year"),
+            name="build_year",
             nullable=True,
         ),
-        column(
-            "aircraft_type",
-            "VARCHAR",
-            "Type of aircraft, e.g. Fixed wing multi engine.",
-            *same_as(raw.PLANES, "type"),
-        ),
+        carried(raw.PLANES, "type", "Type of aircraft, e.g. Fixed wing multi engine.", name="aircraft_type"),
         column(
             "manufacturer", "VARCHAR", "Manufacturer with one spelling per company (AIRBUS, BOMBARDIER, ...)."
         ),
         column("model", "VARCHAR", "Model designation."),
-        column("engines", "TINYINT", "Number of engines.", *same_as(raw.PLANES, "engines")),
-        column("seats", "SMALLINT", "Number of seats.", *same_as(raw.PLANES, "seats")),
-        column(
-            "cruise_speed_mph",
-            "SMALLINT",
+        carried(raw.PLANES, "engines", "Number of engines."),
+        carried(raw.PLANES, "seats", "Number of seats."),
+        carried(
+            raw.PLANES,
+            "speed",
             "Average cruising speed in mph; null for most planes.",
-            *same_as(raw.PLANES, "speed"),
+            name="cruise_speed_mph",
             nullable=True,
         ),
-        column("engine_type", "VARCHAR", "Type of engine, e.g. Turbo-fan.", *same_as(raw.PLANES, "engine")),
+        carried(raw.PLANES, "engine", "Type of engine, e.g. Turbo-fan.", name="engine_type"),
     ),
 )
 
