@@ -29,7 +29,13 @@ from pipeline.partitions import monthly_partitions
 from pipeline_tests.conftest import make_resources, read_note
 
 PARTITION_KEYS = set(monthly_partitions.get_partition_keys())
-AN_HOUR_AGO = time.time() - 3600
+
+
+def an_hour_ago() -> float:
+    """A modification time one hour before now (taken when called: the suite runs for minutes)."""
+    return time.time() - 3600
+
+
 FLIGHTS = dg.AssetKey(["raw", "flights"])
 WEATHER_DOWNSTREAM = {"raw/weather", "staging/weather", "marts/weather_impact", "marts/weather_delay_model"}
 FLIGHTS_DOWNSTREAM = {
@@ -100,7 +106,7 @@ def land(seeded_landing: Path, zone, name: str, content: bytes | None = None, se
     partial = target.with_name(name + ".part")
     partial.write_bytes((seeded_landing / name).read_bytes() if content is None else content)
     if settled:
-        os.utime(partial, (AN_HOUR_AGO, AN_HOUR_AGO))
+        os.utime(partial, (an_hour_ago(), an_hour_ago()))
     partial.replace(target)
     return target
 
@@ -317,7 +323,7 @@ def test_incomplete_files_are_waited_for_and_never_moved(seeded_landing, zone):
     mid_line = zone["landing"] / "weather_2013-05.csv"
     mid_line.write_bytes(source[:1000])  # the header and a few rows, cut mid-line
     for path in (empty, mid_line):
-        os.utime(path, (AN_HOUR_AGO + 60, AN_HOUR_AGO + 60))  # paused for 59 minutes
+        os.utime(path, (an_hour_ago() + 60, an_hour_ago() + 60))  # paused for 59 minutes
 
     tick = evaluate(zone)
 
@@ -332,7 +338,7 @@ def test_a_file_incomplete_past_the_limit_is_told_then_quarantined_whole(seeded_
     stalled = zone["landing"] / "flights_2013-05.csv"
     content = (seeded_landing / "flights_2013-05.csv").read_bytes()[:5000]
     stalled.write_bytes(content)
-    os.utime(stalled, (AN_HOUR_AGO, AN_HOUR_AGO))
+    os.utime(stalled, (an_hour_ago(), an_hour_ago()))
 
     tick = evaluate(zone)
 
@@ -356,7 +362,7 @@ def test_a_file_incomplete_past_the_limit_is_told_then_quarantined_whole(seeded_
 def test_a_month_outside_the_partitions_is_quarantined(seeded_landing, zone):
     landed = zone["landing"] / "flights_2014-03.csv"
     landed.write_bytes((seeded_landing / "flights_2013-03.csv").read_bytes())
-    os.utime(landed, (AN_HOUR_AGO, AN_HOUR_AGO))
+    os.utime(landed, (an_hour_ago(), an_hour_ago()))
 
     evaluate(zone)
 
