@@ -80,6 +80,13 @@ def tamper(resources, sql: str) -> None:
         conn.execute(sql).fetchall()
 
 
+def check_after(resources, tampering: str, asset: str, name: str, partition_key=None):
+    """The evaluation of check ``name`` of ``asset`` run after ``tampering`` with the warehouse (in a run
+    of one month if ``partition_key`` is given)."""
+    tamper(resources, tampering)
+    return evaluation(run_checks(resources, check_key(asset, name), partition_key=partition_key), asset, name)
+
+
 # --- definitions -----------------------------------------------------------------------------------
 
 
@@ -273,12 +280,13 @@ def test_duplicate_flight_in_raw_fails_the_blocking_identity_check(warehouse_cop
 
 def test_flight_without_carrier_fails_the_raw_key_check(warehouse_copy):
     """Ingest refuses NA in a required column; the check catches a null that reaches raw otherwise."""
-    tamper(
-        warehouse_copy, "update raw.flights set carrier = null where month = 1 and day = 1 and flight = 1545"
+    found = check_after(
+        warehouse_copy,
+        "update raw.flights set carrier = null where month = 1 and day = 1 and flight = 1545",
+        "raw/flights",
+        "key_values_filled",
+        partition_key=JANUARY,
     )
-    result = run_checks(warehouse_copy, check_key("raw/flights", "key_values_filled"), partition_key=JANUARY)
-
-    found = evaluation(result, "raw/flights", "key_values_filled")
     assert (found.passed, found.severity) == (False, ERROR)
     meta = metadata(found)
     assert meta["failing_rows"] == 1
@@ -292,10 +300,9 @@ def test_flight_without_carrier_fails_the_raw_key_check(warehouse_copy):
 
 
 def test_missing_raw_column_fails_the_required_columns_check(warehouse_copy):
-    tamper(warehouse_copy, "alter table raw.flights drop column dest")
-    result = run_checks(warehouse_copy, check_key("raw/flights", "required_columns_present"))
-
-    found = evaluation(result, "raw/flights", "required_columns_present")
+    found = check_after(
+        warehouse_copy, "alter table raw.flights drop column dest", "raw/flights", "required_columns_present"
+    )
     assert (found.passed, found.severity) == (False, ERROR)
     assert found.description == "raw.flights: column dest is missing."
     assert metadata(found)["sample"] == [{"column": "dest", "required_type": "VARCHAR", "actual_type": None}]
@@ -343,10 +350,12 @@ def test_flight_of_an_unknown_carrier_fails_the_reference_check(warehouse_copy):
 
 
 def test_duplicate_dimension_key_fails_the_staging_key_check(warehouse_copy):
-    tamper(warehouse_copy, "insert into staging.airlines select * from staging.airlines where carrier = 'UA'")
-    result = run_checks(warehouse_copy, check_key("staging/airlines", "carrier_unique"))
-
-    found = evaluation(result, "staging/airlines", "carrier_unique")
+    found = check_after(
+        warehouse_copy,
+        "insert into staging.airlines select * from staging.airlines where carrier = 'UA'",
+        "staging/airlines",
+        "carrier_unique",
+    )
     assert (found.passed, found.severity) == (False, ERROR)
     assert metadata(found)["failing_rows"] == 2
     assert metadata(found)["sample"] == [{"carrier": "UA", "copies": 2}]
@@ -393,10 +402,7 @@ def test_months_not_loaded_make_the_freshness_check_warn(warehouse_copy):
     ],
 )
 def test_mart_that_does_not_add_up_to_staging_fails_reconciliation(warehouse_copy, asset, tampering, sample):
-    tamper(warehouse_copy, tampering)
-    result = run_checks(warehouse_copy, check_key(asset, "reconciles_with_staging"))
-
-    found = evaluation(result, asset, "reconciles_with_staging")
+    found = check_after(warehouse_copy, tampering, asset, "reconciles_with_staging")
     assert (found.passed, found.severity) == (False, ERROR)
     meta = metadata(found)
     assert meta["failing_rows"] == 1
@@ -405,10 +411,12 @@ def test_mart_that_does_not_add_up_to_staging_fails_reconciliation(warehouse_cop
 
 
 def test_model_missing_an_origin_fails_its_coverage_check(warehouse_copy):
-    tamper(warehouse_copy, "delete from marts.weather_delay_model where origin = 'LGA'")
-    result = run_checks(warehouse_copy, check_key("marts/weather_delay_model", "covers_every_origin"))
-
-    found = evaluation(result, "marts/weather_delay_model", "covers_every_origin")
+    found = check_after(
+        warehouse_copy,
+        "delete from marts.weather_delay_model where origin = 'LGA'",
+        "marts/weather_delay_model",
+        "covers_every_origin",
+    )
     assert (found.passed, found.severity) == (False, ERROR)
     assert metadata(found)["failing_rows"] == 3
     assert {(row["origin"], row["problem"]) for row in metadata(found)["sample"]} == {
