@@ -153,6 +153,29 @@ def column(
     return Column(name, type, description, rules, nullable, unique)
 
 
+def carried(
+    source: Table,
+    source_column: str,
+    description: str,
+    *,
+    name: str | None = None,
+    type: str | None = None,
+    nullable: bool = False,
+    unique: bool = False,
+) -> Column:
+    """A column holding ``source_column``'s values (e.g. staging's copy of a raw column) under its
+    rules: that column's name and type unless ``name`` or ``type`` is given."""
+    held = source.column(source_column)
+    return column(
+        name or source_column,
+        type or held.type,
+        description,
+        *held.rules,
+        nullable=nullable,
+        unique=unique,
+    )
+
+
 @dataclass(frozen=True)
 class Table:
     """A warehouse table ``<schema>.<name>``: the asset ``<schema>/<name>`` and its contract."""

@@ -7,31 +7,7 @@ the domain is stated once, in ``pipeline/defs/raw/tables.py``, and checked at in
 
 from pipeline.constants import STAGING_SCHEMA
 from pipeline.defs.raw import tables as raw
-from pipeline.warehouse.tables import Column, Rule, Table, column, matches
-
-
-def carried(
-    raw_table: Table,
-    raw_column: str,
-    description: str,
-    *,
-    name: str | None = None,
-    type: str | None = None,
-    nullable: bool = False,
-    unique: bool = False,
-) -> Column:
-    """A staging column holding a raw column's values under its rules: the raw column's name and
-    type unless ``name`` or ``type`` is given."""
-    source = raw_table.column(raw_column)
-    return column(
-        name or raw_column,
-        type or source.type,
-        description,
-        *source.rules,
-        nullable=nullable,
-        unique=unique,
-    )
-
+from pipeline.warehouse.tables import Rule, Table, carried, column, matches
 
 UTC = "TIMESTAMP WITH TIME ZONE"
 
