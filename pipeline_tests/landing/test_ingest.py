@@ -4,7 +4,6 @@ counts and a content hash per month)."""
 
 import gzip
 import hashlib
-import shutil
 from collections.abc import Callable
 from datetime import date
 
@@ -17,6 +16,7 @@ from pipeline.defs.raw.tables import FLIGHTS
 from pipeline.landing.ingest import validate_landed_file
 from pipeline.landing.names import parse_monthly_file_name
 from pipeline_tests.conftest import (
+    landing_with,
     landing_zone_under,
     load_flights,
     make_resources,
@@ -364,10 +364,7 @@ def test_a_rule_broken_on_many_lines_lists_the_first_and_counts_all(tmp_path, se
 
 
 def test_one_bad_month_in_a_multi_month_run_loads_nothing(tmp_path, seeded_landing):
-    landing_dir = tmp_path / "landing"
-    landing_dir.mkdir()
-    for name in ("flights_2013-01.csv", "flights_2013-02.csv"):
-        shutil.copy(seeded_landing / name, landing_dir / name)
+    landing_dir = landing_with(tmp_path, seeded_landing, "flights_2013-01.csv", "flights_2013-02.csv")
     february = landing_dir / "flights_2013-02.csv"
     february.write_bytes(text_in_numeric_column(february.read_bytes()))
 
@@ -391,10 +388,8 @@ def test_one_bad_month_in_a_multi_month_run_loads_nothing(tmp_path, seeded_landi
 
 
 def test_a_bad_dimension_file_is_quarantined_and_the_table_kept(tmp_path, seeded_landing):
-    landing_dir = tmp_path / "landing"
-    landing_dir.mkdir()
+    landing_dir = landing_with(tmp_path, seeded_landing, "airlines.csv")
     airlines = landing_dir / "airlines.csv"
-    shutil.copy(seeded_landing / "airlines.csv", airlines)
     resources = make_resources(tmp_path, landing_dir)
     assert dg.materialize([raw.raw_airlines], resources=resources).success
     airlines.write_bytes(b"carrier\n9E\nAA\n")
