@@ -219,6 +219,7 @@ def test_the_sql_files_are_found():
         "airports",
         "flights",
         "planes",
+        "time_zone_offsets",
         "weather",
     }
     assert {
@@ -242,7 +243,8 @@ def test_the_sql_files_are_found():
                 ("raw.flights", "month"),
                 ("raw.flights", "sched_dep_time"),
                 ("raw.flights", "year"),
-                ("staging.airports", "time_zone"),
+                # the zone only picks the offset's row (a join), the offset is in the arithmetic
+                ("staging.time_zone_offsets", "utc_offset_minutes"),
             ],
         ),
         (  # the next-day CASE compares with the scheduled departure, so its inputs count too
@@ -255,7 +257,7 @@ def test_the_sql_files_are_found():
                 ("raw.flights", "sched_arr_time"),
                 ("raw.flights", "sched_dep_time"),
                 ("raw.flights", "year"),
-                ("staging.airports", "time_zone"),
+                ("staging.time_zone_offsets", "utc_offset_minutes"),
             ],
         ),
         (
