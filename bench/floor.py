@@ -33,7 +33,7 @@ from pipeline.defs.staging.time_zones import ZONEINFO_OFFSET_PERIODS
 from pipeline.landing import ingest
 from pipeline.landing.names import dimension_file_name, monthly_file_name
 from pipeline.warehouse.connection import read_sql
-from pipeline.warehouse.io_manager import SqlFunction
+from pipeline.warehouse.outputs import SqlFunction
 
 FIRST_MONTH, END_MONTH = "2013-01-01", "2014-01-01"
 MONTH_KEYS = [f"2013-{month:02d}-01" for month in range(1, 13)]

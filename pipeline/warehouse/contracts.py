@@ -17,7 +17,7 @@ from typing import Any
 
 import dagster as dg
 
-from pipeline.warehouse.io_manager import WarehouseContractType, WarehouseQuery
+from pipeline.warehouse.outputs import WarehouseContractType, WarehouseQuery
 from pipeline.warehouse.tables import Table
 
 SAMPLE_SIZE = 5

@@ -18,9 +18,8 @@ loads: the webserver, the daemon and every run process load this module, most ne
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import dagster as dg
@@ -33,50 +32,17 @@ from pipeline.paths import resolve_path
 from pipeline.warehouse import backends, settings
 from pipeline.warehouse import connection as warehouse
 from pipeline.warehouse.identifiers import qualified_table_name
+from pipeline.warehouse.outputs import (
+    EmptyOutputError,
+    SchemaMismatchError,
+    WarehouseContractType,
+    WarehouseQuery,
+)
 
 if TYPE_CHECKING:
     import pandas as pd
 
 PREVIEW_ROWS = 5
-
-
-class EmptyOutputError(ValueError):
-    """An asset produced no rows; writing it would wipe the slice it replaces."""
-
-
-class SchemaMismatchError(ValueError):
-    """An output's columns differ from the stored table's."""
-
-
-@dataclass(frozen=True)
-class SqlFunction:
-    """A Python function the SQL of a WarehouseQuery calls, registered on the connection that runs it.
-
-    Types are DuckDB type names (``VARCHAR``, ``STRUCT(a INTEGER)[]``).
-    """
-
-    name: str
-    function: Callable[..., Any]
-    parameters: tuple[str, ...]
-    return_type: str
-
-    def register(self, connection: duckdb.DuckDBPyConnection) -> None:
-        connection.create_function(
-            self.name,
-            self.function,
-            [duckdb.sqltype(parameter) for parameter in self.parameters],
-            duckdb.sqltype(self.return_type),
-            side_effects=False,
-        )
-
-
-@dataclass(frozen=True)
-class WarehouseQuery:
-    """A SELECT for DuckDB to run into the asset's table, with its parameters (and Python functions)."""
-
-    sql: str
-    params: Mapping[str, Any] = field(default_factory=dict)
-    functions: tuple[SqlFunction, ...] = ()
 
 
 def table_name(table_slice: TableSlice) -> str:
@@ -228,32 +194,6 @@ class DataFrameTypeHandler(DbTypeHandler):
         import pandas as pd
 
         return [pd.DataFrame]
-
-
-def _is_dataframe(_context, value) -> dg.TypeCheck:
-    import pandas as pd
-
-    if isinstance(value, pd.DataFrame):
-        return dg.TypeCheck(success=True)
-    return dg.TypeCheck(success=False, description=f"Expected a DataFrame, got {type(value).__name__}.")
-
-
-# The type of a DataFrame input or output that declares no contract: what a ``pd.DataFrame``
-# annotation would give, without importing pandas when the code location loads. Loaded as a
-# DataFrame: the IO manager's default load type.
-DATAFRAME = dg.DagsterType(type_check_fn=_is_dataframe, name="DataFrame", description="A pandas DataFrame.")
-
-
-class WarehouseContractType(dg.DagsterType):
-    """The Dagster type of a WarehouseQuery output whose rules DuckDB checks on the stored rows.
-
-    A WarehouseQuery cannot be validated before it runs; the IO manager calls
-    ``validate_stored_slice`` after the insert and before the commit, so raising there leaves the
-    stored data as it was (see pipeline.contracts).
-    """
-
-    def validate_stored_slice(self, connection, slice_select: str, *, output: str) -> None:
-        raise NotImplementedError
 
 
 def _output_label(context) -> str:

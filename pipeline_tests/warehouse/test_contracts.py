@@ -15,7 +15,7 @@ from pipeline.defs.marts import tables as marts
 from pipeline.defs.staging import tables as staging
 from pipeline.warehouse import contracts
 from pipeline.warehouse.connection import connect
-from pipeline.warehouse.io_manager import WarehouseQuery
+from pipeline.warehouse.outputs import WarehouseQuery
 from pipeline.warehouse.tables import Column, Rule, Table, at_most, column, in_range, matches
 from pipeline_tests.conftest import make_resources, step_failure_message
 

@@ -31,7 +31,8 @@ from pipeline import constants
 from pipeline.landing import names as landing
 from pipeline.partitions import monthly_partitions
 from pipeline.warehouse import backends, ducklake, pg_locks
-from pipeline.warehouse.io_manager import WarehouseIOManager, WarehouseQuery
+from pipeline.warehouse.io_manager import WarehouseIOManager
+from pipeline.warehouse.outputs import WarehouseQuery
 from pipeline_tests.conftest import definitions_with, make_resources, step_failure_message
 from pipeline_tests.lake import (
     csv_rows,

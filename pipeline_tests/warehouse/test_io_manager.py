@@ -9,7 +9,8 @@ import duckdb
 import pandas as pd
 import pytest
 
-from pipeline.warehouse.io_manager import WarehouseIOManager, WarehouseQuery
+from pipeline.warehouse.io_manager import WarehouseIOManager
+from pipeline.warehouse.outputs import WarehouseQuery
 from pipeline_tests.conftest import step_failure_message
 
 days = dg.DailyPartitionsDefinition(start_date="2024-01-01", end_date="2024-01-05")

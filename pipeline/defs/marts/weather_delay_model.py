@@ -17,7 +17,7 @@ from pipeline.defs.rules import MAX_PLAUSIBLE_WIND_MPH, WEATHER_FACTORS
 from pipeline.defs.staging import tables as staging
 from pipeline.warehouse.connection import sql_code_reference
 from pipeline.warehouse.contracts import DataFrameContractType
-from pipeline.warehouse.io_manager import DATAFRAME
+from pipeline.warehouse.outputs import DATAFRAME
 from pipeline.warehouse.resources import Warehouse
 
 if TYPE_CHECKING:

@@ -21,7 +21,7 @@ from pipeline.landing.names import dimension_file_name, monthly_file_name
 from pipeline.landing.resources import LandingZone
 from pipeline.partitions import monthly_partitions
 from pipeline.warehouse.connection import read_sql, sql_code_reference
-from pipeline.warehouse.io_manager import WarehouseQuery
+from pipeline.warehouse.outputs import WarehouseQuery
 from pipeline.warehouse.resources import Warehouse
 from pipeline.warehouse.tables import Table
 

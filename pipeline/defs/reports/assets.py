@@ -11,7 +11,7 @@ import dagster as dg
 
 from pipeline.automation.conditions import refresh_with_landed_months
 from pipeline.defs.reports.store import ReportStore
-from pipeline.warehouse.io_manager import DATAFRAME
+from pipeline.warehouse.outputs import DATAFRAME
 
 if TYPE_CHECKING:
     import pandas as pd

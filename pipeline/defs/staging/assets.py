@@ -17,7 +17,7 @@ from pipeline.defs.staging.time_zones import ZONEINFO_OFFSET_PERIODS
 from pipeline.partitions import monthly_partitions
 from pipeline.warehouse.connection import read_sql, sql_code_reference
 from pipeline.warehouse.contracts import WarehouseTableType
-from pipeline.warehouse.io_manager import WarehouseQuery
+from pipeline.warehouse.outputs import WarehouseQuery
 from pipeline.warehouse.resources import Warehouse
 from pipeline.warehouse.tables import Table
 

@@ -23,7 +23,7 @@ from datetime import date, datetime, timedelta
 from functools import cache
 from zoneinfo import ZoneInfo
 
-from pipeline.warehouse.io_manager import SqlFunction
+from pipeline.warehouse.outputs import SqlFunction
 
 HOUR = timedelta(hours=1)
 MINUTE = timedelta(minutes=1)
