@@ -19,6 +19,7 @@ import dagster as dg
 import duckdb
 import pytest
 
+from bench.pipeline_job import monthly_asset_keys
 from deploy import processes
 from pipeline import constants
 from pipeline.definitions import defs
@@ -54,20 +55,11 @@ with dg.DagsterInstance.get() as instance:
 """
 
 
-def _partitioned_asset_keys() -> list[dg.AssetKey]:
-    return [
-        key
-        for assets_def in defs.assets
-        if isinstance(assets_def, dg.AssetsDefinition) and assets_def.partitions_def is not None
-        for key in assets_def.keys
-    ]
-
-
 def monthly_job() -> dg.JobDefinition:
     """The code location's monthly assets (raw and staging flights and weather) for one month."""
     job = dg.define_asset_job(
         JOB_NAME,
-        selection=dg.AssetSelection.assets(*_partitioned_asset_keys()) - dg.AssetSelection.all_asset_checks(),
+        selection=dg.AssetSelection.assets(*monthly_asset_keys()) - dg.AssetSelection.all_asset_checks(),
     )
     return dg.Definitions.merge(defs, dg.Definitions(jobs=[job])).resolve_job_def(JOB_NAME)
 
@@ -98,7 +90,7 @@ def _max_overlap(records: list) -> int:
 @pytest.fixture
 def dimensions_built(tmp_path, landing_dir):
     """The dimension tables the monthly staging SQL joins against, built once beforehand."""
-    partitioned = set(_partitioned_asset_keys())
+    partitioned = set(monthly_asset_keys())
     dimensions = [
         assets_def
         for assets_def in defs.assets
@@ -170,7 +162,7 @@ def test_twelve_concurrent_month_runs_land_every_month_exactly_once(dimensions_b
         # The runs really overlapped: most of them were in progress at the same moment.
         assert _max_overlap(records) >= len(MONTHS) // 2
 
-        for key in _partitioned_asset_keys():
+        for key in monthly_asset_keys():
             materializations = instance.fetch_materializations(key, limit=1000).records
             partitions = [record.partition_key for record in materializations]
             assert sorted(partitions) == MONTHS, f"{key.to_user_string()}: {partitions}"

@@ -20,17 +20,8 @@ import pytest
 from deploy import health, processes
 from pipeline.landing import names as landing
 from pipeline.landing import seed as landing_seed
+from pipeline_tests import lake
 from pipeline_tests.conftest import ALL_MONTHS
-from pipeline_tests.lake import (
-    csv_rows,
-    flights_by_month,
-    inconsistent_tables,
-    lake_catalog,
-    lake_connection,
-    lake_environment,
-    redeliver_smaller,
-    requires_lake,
-)
 from pipeline_tests.stack_harness import LAUNCH_RUN, REPOSITORY_SELECTOR, pg_connect, running_stack
 
 REDIS = "redis://127.0.0.1:6379/0"
@@ -51,9 +42,9 @@ query Sensors($selector: RepositorySelector!) {
 @pytest.fixture(scope="module")
 def distributed(tmp_path_factory):
     root = tmp_path_factory.mktemp("distributed")
-    with lake_catalog() as catalog:
+    with lake.lake_catalog() as catalog:
         environment = {
-            **lake_environment(catalog, root / "data" / "lake"),
+            **lake.lake_environment(catalog, root / "data" / "lake"),
             "DAGSTER_CELERY_BROKER_URL": REDIS,
             "DAGSTER_CELERY_BACKEND_URL": REDIS,
             "DAGSTER_CELERY_QUEUE": f"flights-test-{secrets.token_hex(4)}",
@@ -70,7 +61,7 @@ def distributed(tmp_path_factory):
 
 
 @pytest.mark.integration
-@requires_lake
+@lake.requires_lake
 def test_stack_runs_two_webservers_and_celery_workers_on_the_lake(distributed):
     stack = distributed["stack"].stack
     workers = [c for c in stack.components if c.startswith("worker-")]
@@ -90,7 +81,7 @@ def test_stack_runs_two_webservers_and_celery_workers_on_the_lake(distributed):
 
 
 @pytest.mark.integration
-@requires_lake
+@lake.requires_lake
 def test_concurrent_month_runs_on_celery_workers_load_every_month_once(distributed):
     handle, catalog, data_path = distributed["stack"], distributed["catalog"], distributed["data_path"]
     landing_seed.seed(handle.landing_dir)
@@ -98,7 +89,7 @@ def test_concurrent_month_runs_on_celery_workers_load_every_month_once(distribut
     assert first["status"] == "SUCCESS", handle.stack.log_tail("worker-1") + handle.stack.log_tail("worker-2")
 
     expected = {
-        int(key[5:7]): redeliver_smaller(
+        int(key[5:7]): lake.redeliver_smaller(
             handle.landing_dir / landing.monthly_file_name("flights", key), DROPPED_ROWS
         )
         for key in REDELIVERED
@@ -114,15 +105,15 @@ def test_concurrent_month_runs_on_celery_workers_load_every_month_once(distribut
         log = (handle.stack.settings.log_dir / f"{worker}.log").read_text()
         assert log.count("succeeded in") >= 2, worker
 
-    with lake_connection(catalog, data_path) as conn:
+    with lake.lake_connection(catalog, data_path) as conn:
         for table in ("raw.flights", "staging.flights"):
-            per_month = flights_by_month(conn, table)
+            per_month = lake.flights_by_month(conn, table)
             for number, key in enumerate(MONTHS, start=1):
-                file_rows = csv_rows(handle.landing_dir / landing.monthly_file_name("flights", key))
+                file_rows = lake.csv_rows(handle.landing_dir / landing.monthly_file_name("flights", key))
                 assert per_month[number] == file_rows, (table, key)
                 if key in REDELIVERED:
                     assert per_month[number] == expected[number]
-        assert inconsistent_tables(conn) == {}
+        assert lake.inconsistent_tables(conn) == {}
 
     # No commit conflict reached a run's log (the advisory locks serialized writers per table).
     with pg_connect(handle.database) as conn, conn.cursor() as cursor:

@@ -33,18 +33,8 @@ from pipeline.partitions import monthly_partitions
 from pipeline.warehouse import backends, ducklake, pg_locks
 from pipeline.warehouse.io_manager import WarehouseIOManager
 from pipeline.warehouse.outputs import WarehouseQuery
+from pipeline_tests import lake as lake_helpers
 from pipeline_tests.conftest import definitions_with, make_resources, step_failure_message
-from pipeline_tests.lake import (
-    csv_rows,
-    flights_by_month,
-    inconsistent_tables,
-    lake_catalog,
-    lake_connection,
-    lake_environment,
-    lake_tables,
-    redeliver_smaller,
-    requires_lake,
-)
 from pipeline_tests.processes import start_python, wait_for_line
 
 RACE_ROUNDS = 30
@@ -56,8 +46,8 @@ DROPPED_ROWS = 1_000
 def lake(tmp_path_factory):
     """An empty lake selected for the module: catalog database, data folder, environment."""
     root = tmp_path_factory.mktemp("lake")
-    with lake_catalog() as catalog, pytest.MonkeyPatch.context() as patch:
-        environment = lake_environment(catalog, root / "data")
+    with lake_helpers.lake_catalog() as catalog, pytest.MonkeyPatch.context() as patch:
+        environment = lake_helpers.lake_environment(catalog, root / "data")
         for name, value in environment.items():
             patch.setenv(name, value)
         yield {"root": root, "catalog": catalog, "data_path": root / "data", "env": environment}
@@ -103,12 +93,12 @@ def fingerprint(conn: duckdb.DuckDBPyConnection, tables: list[str]) -> dict[str,
 
 
 @pytest.mark.integration
-@requires_lake
+@lake_helpers.requires_lake
 def test_full_refresh_on_ducklake_builds_the_same_tables_as_the_file(built_lake, built_warehouse):
-    with lake_connection(built_lake["catalog"], built_lake["data_path"]) as lake_conn:
-        tables = lake_tables(lake_conn)
+    with lake_helpers.lake_connection(built_lake["catalog"], built_lake["data_path"]) as lake_conn:
+        tables = lake_helpers.lake_tables(lake_conn)
         on_lake = fingerprint(lake_conn, tables)
-        assert inconsistent_tables(lake_conn) == {}
+        assert lake_helpers.inconsistent_tables(lake_conn) == {}
     with duckdb.connect(str(built_warehouse["database"]), read_only=True) as file_conn:
         file_tables = [
             f"{schema}.{table}"
@@ -161,7 +151,7 @@ def _race(months: list[str], barrier, environment: dict[str, str], rounds: int, 
 
 
 @pytest.mark.integration
-@requires_lake
+@lake_helpers.requires_lake
 def test_racing_replacements_of_one_table_neither_conflict_nor_corrupt(lake):
     months = list(monthly_partitions.get_partition_keys())
     seed = dg.materialize(
@@ -187,8 +177,8 @@ def test_racing_replacements_of_one_table_neither_conflict_nor_corrupt(lake):
         assert racer.exitcode == 0
     assert errors == [[], []]
 
-    with lake_connection(lake["catalog"], lake["data_path"]) as conn:
-        assert inconsistent_tables(conn) == {}
+    with lake_helpers.lake_connection(lake["catalog"], lake["data_path"]) as conn:
+        assert lake_helpers.inconsistent_tables(conn) == {}
         per_month = dict(conn.execute("select month_start, count(*) from raw.race group by 1").fetchall())
         writers = conn.execute("select count(distinct writer) from raw.race").fetchone()[0]
     assert sorted(per_month.values()) == [1000] * 6
@@ -218,7 +208,7 @@ with ducklake.connect(catalog, data_path, read_only=True) as conn:
 
 
 @pytest.mark.integration
-@requires_lake
+@lake_helpers.requires_lake
 def test_reader_is_never_blocked_and_sees_old_or_new_snapshot(built_lake, landing_dir, tmp_path):
     catalog, data_path = built_lake["catalog"], built_lake["data_path"]
 
@@ -236,10 +226,12 @@ def test_reader_is_never_blocked_and_sees_old_or_new_snapshot(built_lake, landin
             ],
         ]
 
-    with lake_connection(catalog, data_path) as conn:
+    with lake_helpers.lake_connection(catalog, data_path) as conn:
         old = month_values(conn)
     expected_new = {
-        m: redeliver_smaller(landing_dir / landing.monthly_file_name("flights", key), DROPPED_ROWS)
+        m: lake_helpers.redeliver_smaller(
+            landing_dir / landing.monthly_file_name("flights", key), DROPPED_ROWS
+        )
         for m, key in REDELIVERED_MONTHS.items()
     }
 
@@ -259,9 +251,9 @@ def test_reader_is_never_blocked_and_sees_old_or_new_snapshot(built_lake, landin
             processes.stop(reader, grace=5)
     assert reader.returncode == 0, errors
 
-    with lake_connection(catalog, data_path) as conn:
+    with lake_helpers.lake_connection(catalog, data_path) as conn:
         new = month_values(conn)
-        assert inconsistent_tables(conn) == {}
+        assert lake_helpers.inconsistent_tables(conn) == {}
     assert new[:2] == [expected_new[3], expected_new[4]]
     assert new[2:] == new[:2]  # the mart counts every staged flight of the month
     samples = [json.loads(line) for line in output.splitlines() if line.startswith("{")]
@@ -291,22 +283,22 @@ with backends.write_transaction(target, "staging", "flights") as conn:
 
 
 @pytest.mark.integration
-@requires_lake
+@lake_helpers.requires_lake
 def test_writer_killed_mid_transaction_releases_its_lock_and_leaves_tables_as_they_were(
     built_lake, seeded_landing
 ):
     catalog, data_path = built_lake["catalog"], built_lake["data_path"]
     lock_name = "table:staging.flights"
-    with lake_connection(catalog, data_path) as conn:
-        before = flights_by_month(conn)
+    with lake_helpers.lake_connection(catalog, data_path) as conn:
+        before = lake_helpers.flights_by_month(conn)
 
     writer = start_python(KILLED_WRITER, env={**os.environ}, cwd=Path(__file__).parents[2])
     try:
         wait_for_line(writer, "inside the transaction")
         assert pg_locks.is_locked(catalog, lock_name)
         # Readers are not blocked by the writer holding the table.
-        with lake_connection(catalog, data_path) as conn:
-            assert flights_by_month(conn) == before
+        with lake_helpers.lake_connection(catalog, data_path) as conn:
+            assert lake_helpers.flights_by_month(conn) == before
         os.killpg(writer.pid, signal.SIGKILL)
         writer.wait(timeout=30)
     finally:
@@ -314,9 +306,9 @@ def test_writer_killed_mid_transaction_releases_its_lock_and_leaves_tables_as_th
             os.killpg(writer.pid, signal.SIGKILL)
     assert processes.wait_until(lambda: not pg_locks.is_locked(catalog, lock_name), timeout=30)
 
-    with lake_connection(catalog, data_path) as conn:
-        assert flights_by_month(conn) == before
-        assert inconsistent_tables(conn) == {}
+    with lake_helpers.lake_connection(catalog, data_path) as conn:
+        assert lake_helpers.flights_by_month(conn) == before
+        assert lake_helpers.inconsistent_tables(conn) == {}
 
     # The re-run of the month takes the released lock and succeeds.
     resources = make_resources(built_lake["root"], seeded_landing)
@@ -326,11 +318,13 @@ def test_writer_killed_mid_transaction_releases_its_lock_and_leaves_tables_as_th
         partition_key="2013-05-01", raise_on_error=False,
     )  # fmt: skip
     assert result.success, step_failure_message(result)
-    with lake_connection(catalog, data_path) as conn:
-        after = flights_by_month(conn)
-        assert inconsistent_tables(conn) == {}
+    with lake_helpers.lake_connection(catalog, data_path) as conn:
+        after = lake_helpers.flights_by_month(conn)
+        assert lake_helpers.inconsistent_tables(conn) == {}
     assert after == before
-    assert after[5] == csv_rows(seeded_landing / landing.monthly_file_name("flights", "2013-05-01"))
+    assert after[5] == lake_helpers.csv_rows(
+        seeded_landing / landing.monthly_file_name("flights", "2013-05-01")
+    )
 
 
 # --- configuration (no database) -------------------------------------------------------------------
@@ -365,7 +359,7 @@ def test_data_path_is_a_folder_or_an_object_store_url(monkeypatch, tmp_path):
     assert (tmp_path / "lake").is_dir()
 
 
-@requires_lake
+@lake_helpers.requires_lake
 def test_extensions_come_from_the_wheels_for_the_installed_duckdb():
     for _name, module, stem in ducklake.EXTENSIONS:
         path = ducklake.wheel_extension(module, stem)
