@@ -56,15 +56,35 @@ def _with_code_references(assets: list) -> list:
         )
 
 
+# What the UI's catalog filters on: each layer's contract with its readers, and who to ask.
+TIER_BY_LAYER = {
+    "landing": "landed",
+    "raw": "landed",
+    "staging": "conformed",
+    "marts": "published",
+    "reports": "published",
+}
+OWNER = "team:data-platform"
+
+
+def _catalog_attributes(spec: dg.AssetSpec) -> dg.AssetSpec:
+    return spec.merge_attributes(
+        owners=[OWNER], tags={"layer": spec.group_name, "tier": TIER_BY_LAYER[spec.group_name]}
+    )
+
+
 defs = dg.Definitions(
-    assets=[
-        *_with_code_references(
-            dg.load_assets_from_modules(
-                [raw_assets, staging_assets, marts_assets, weather_delay_model, reports_assets]
-            )
-        ),
-        landing_zone_asset,
-    ],
+    assets=dg.map_asset_specs(
+        _catalog_attributes,
+        [
+            *_with_code_references(
+                dg.load_assets_from_modules(
+                    [raw_assets, staging_assets, marts_assets, weather_delay_model, reports_assets]
+                )
+            ),
+            landing_zone_asset,
+        ],
+    ),
     asset_checks=[
         *raw_checks.asset_checks,
         *staging_checks.asset_checks,

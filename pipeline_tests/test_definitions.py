@@ -131,3 +131,10 @@ def test_staging_and_mart_materializations_carry_lineage_for_every_column(built_
     assert [(dep.asset_key, dep.column_name) for dep in staged_delay] == [
         (dg.AssetKey(["raw", "flights"]), "dep_delay")
     ]
+
+
+@pytest.mark.parametrize("spec", ASSET_SPECS, ids=lambda spec: spec.key.to_user_string())
+def test_every_asset_has_an_owner_and_catalog_tags(spec):
+    assert spec.owners == ["team:data-platform"]
+    assert spec.tags["layer"] == spec.group_name
+    assert spec.tags["tier"] in {"landed", "conformed", "published"}
