@@ -140,7 +140,6 @@ def connect(
     settings = dict(config or {})
     if overlap := {"threads", "memory_limit"} & settings.keys():
         raise ValueError(f"Set {', '.join(sorted(overlap))} as the connection's own argument, not in config.")
-    settings.update(threads=threads, memory_limit=memory_limit)
     database = Path(database)
     database.parent.mkdir(parents=True, exist_ok=True)
     started = time.monotonic()
@@ -164,6 +163,12 @@ def connect(
         try:
             # Timestamps render and bin in UTC whatever the machine's zone.
             conn.execute("set TimeZone = 'UTC'").fetchall()
+            # Set after opening, not in DuckDB's connect config: a process that already holds the
+            # file open (a test's read-only connection, a step's nested connection) shares one
+            # database instance, which DuckDB refuses to open again with a different config (the
+            # settings then hold for that whole instance).
+            conn.execute("set threads = $threads", {"threads": int(threads)}).fetchall()
+            conn.execute("set memory_limit = $memory_limit", {"memory_limit": str(memory_limit)}).fetchall()
             yield conn
         finally:
             conn.close()

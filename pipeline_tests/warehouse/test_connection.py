@@ -6,6 +6,7 @@ import sys
 import textwrap
 import time
 
+import duckdb
 import pytest
 
 from pipeline.warehouse import connection as warehouse
@@ -100,3 +101,15 @@ def test_the_warehouse_resource_passes_its_settings(tmp_path):
 
     with Warehouse(path=str(tmp_path / "w.duckdb"), threads=1, memory_limit="500MB").connect() as conn:
         assert conn.execute(SETTINGS).fetchone() == (1, "476.8 MiB")
+
+
+def test_settings_apply_when_the_process_already_has_the_file_open(tmp_path):
+    """DuckDB shares one instance per file and process and refuses a second open with another config."""
+    database = tmp_path / "w.duckdb"
+    with warehouse.connect(database) as conn:
+        conn.execute("create table t as select 1 as x").fetchall()
+    with duckdb.connect(str(database), read_only=True) as plain:
+        with warehouse.connect(database, read_only=True, threads=1, memory_limit="500MB") as conn:
+            assert conn.execute(SETTINGS).fetchone() == (1, "476.8 MiB")
+            assert conn.execute("select x from t").fetchall() == [(1,)]
+        assert plain.execute("select x from t").fetchall() == [(1,)]
