@@ -103,6 +103,7 @@ def dimensions_built(tmp_path, landing_dir):
     return tmp_path
 
 
+@pytest.mark.integration  # tens of seconds: out of the fast loop
 def test_twelve_concurrent_month_runs_land_every_month_exactly_once(dimensions_built, landing_dir, tmp_path):
     home = dagster_home(tmp_path / "dagster_home")
     # Create the instance's storage once, as a deployment does before any run is launched.

@@ -66,6 +66,7 @@ def test_the_real_row_count_lands_the_source_files_byte_for_byte(tmp_path, seede
     assert _digests(tmp_path / "landing") == _digests(seeded_landing)
 
 
+@pytest.mark.integration  # tens of seconds: out of the fast loop
 def test_the_same_seed_gives_the_same_files_and_another_seed_other_rows(tmp_path, seeded_landing):
     first = generate.generate(tmp_path / "first", 20_000, seed=7)
     again = generate.generate(tmp_path / "again", 20_000, seed=7)
@@ -166,6 +167,7 @@ def test_measurement_covers_every_process_of_the_tree_and_orphans(tmp_path):
     assert measured["ended"] < float(orphan_started.read_text())  # ... but not in the wall time
 
 
+@pytest.mark.integration  # tens of seconds: out of the fast loop
 def test_the_benchmark_command_runs_every_variant_on_the_same_data(tmp_path):
     result = subprocess.run(
         [
