@@ -17,8 +17,8 @@ renamed); times and run counts are read through the webserver's GraphQL API. Sce
 - ``paused_writer`` (the empty_landing instance): flights_2013-04.csv rewritten in place, pausing
   at 0 bytes and mid-line for --pause-seconds each; was it quarantined, did the new content load.
 
-A scenario ends once nothing runs and no run has started for --quiet-seconds, so runs that
-automation starts late are counted too. Prints one JSON document (also saved beside the work).
+A scenario ends once nothing has run for --quiet-seconds, so runs that automation starts late are
+counted too. Prints one JSON document, also saved as results.json beside the work.
 """
 
 from __future__ import annotations
@@ -54,8 +54,7 @@ MATERIALIZATIONS = """query Mat($key: AssetKeyInput!, $partitions: [String!]) {
       metadataEntries { label ... on JsonMetadataEntry { jsonString } } } } } }"""
 
 
-def load() -> str:
-    """The 1, 5 and 15 minute load averages, as uptime shows them."""
+def load() -> str:  # the 1, 5 and 15 minute load averages, as uptime shows them
     return " ".join(Path("/proc/loadavg").read_text().split()[:3])
 
 
@@ -85,7 +84,8 @@ class Dev:
 
     def full_refresh(self) -> float:
         started, command = time.monotonic(), [DG, "launch", "--job", "full_refresh"]
-        subprocess.run(command, cwd=PROJECT_ROOT, env=self.env, check=True, capture_output=True)
+        done = subprocess.run(command, cwd=PROJECT_ROOT, env=self.env, capture_output=True, text=True)
+        assert done.returncode == 0, f"full_refresh failed:\n{done.stdout[-3000:]}{done.stderr[-3000:]}"
         return time.monotonic() - started
 
     def start(self) -> float:
@@ -145,16 +145,17 @@ class Production(Dev):
         subprocess.run(command, cwd=PROJECT_ROOT, env=self.env, check=True, stdout=subprocess.DEVNULL)
 
     def start(self) -> float:
-        started = time.time()
+        started = time.time()  # `up` returns once every part is healthy
         self._stack("up", "--grpc-port", str(self.grpc_port), "--webserver-port", str(self.port))
         return started
 
     def stop(self) -> None:
         self._stack("down")
-        with psycopg2.connect(**{k: self.env[f"DAGSTER_PG_{k.upper()}"] for k in ("host", "port", "user")},
-                              password=self.env["DAGSTER_PG_PASSWORD"], dbname="postgres") as conn:  # fmt: skip
-            conn.autocommit = True
-            conn.cursor().execute(f'drop database if exists "{self.env["DAGSTER_PG_DB"]}"')
+        connection = {k: self.env[f"DAGSTER_PG_{k.upper()}"] for k in ("host", "port", "user", "password")}
+        conn = psycopg2.connect(**connection, dbname="postgres")
+        conn.autocommit = True  # DROP DATABASE runs outside a transaction
+        conn.cursor().execute(f'drop database if exists "{self.env["DAGSTER_PG_DB"]}"')
+        conn.close()
 
 
 def deliver(source: Path, landing: Path, content: bytes | None = None) -> None:
@@ -211,46 +212,46 @@ def main() -> None:
     results: dict = {"started": stamp, "stack": stack.name, "cpus": os.cpu_count(), "load_at_start": load()}
     results["scenarios"] = {}
 
-    if {"quickstart", "correction"} & set(wanted):
-        dev = stack(WORK / stamp / "quickstart")
-        for path in source.glob("*.csv"):
-            deliver(path, dev.landing)
-        refreshed = dev.full_refresh()
-        started = dev.start()
-        try:
-            time.sleep(90)
-            runs = dev.runs(started)
-            results["full_refresh"] = baseline(dev, refreshed)
-            results["scenarios"]["quickstart"] = {"runs_in_90_s": len(runs), "runs": summary(runs), "load": load()}  # fmt: skip
-            if "correction" in wanted:
-                dev.wait_quiet(started, args.quiet_seconds)  # whatever the sensors started, finished
-                dropped = time.time()
-                march = source / "flights_2013-03.csv"
-                deliver(march, dev.landing, without_last_row(march))
-                results["scenarios"]["correction"] = until_report(dev, dropped, args.quiet_seconds)
-        finally:
-            dev.stop()
-
-    if {"empty_landing", "paused_writer"} & set(wanted):
-        dev = stack(WORK / stamp / "empty_landing")
-        started = dev.start()
-        try:
-            time.sleep(10)  # the sensors' first ticks on an empty folder
-            dropped = time.time()
-            for path in sorted(source.glob("*.csv")):
+    try:
+        if {"quickstart", "correction"} & set(wanted):
+            dev = stack(WORK / stamp / "quickstart")
+            for path in source.glob("*.csv"):
                 deliver(path, dev.landing)
-            results["scenarios"]["empty_landing"] = until_report(dev, dropped, args.quiet_seconds)
-            if "paused_writer" in wanted:
-                results["scenarios"]["paused_writer"] = paused_writer(dev, source, args)
-            results["full_refresh_again"] = baseline(dev, dev.full_refresh())  # under the load of the end
-        finally:
-            dev.stop()
+            refreshed = dev.full_refresh()
+            started = dev.start()
+            try:
+                time.sleep(90)
+                runs = dev.runs(started)
+                results["full_refresh"] = baseline(dev, refreshed)
+                results["scenarios"]["quickstart"] = {"runs_in_90_s": len(runs), "runs": summary(runs), "load": load()}  # fmt: skip
+                if "correction" in wanted:
+                    dev.wait_quiet(started, args.quiet_seconds)  # whatever the sensors started, finished
+                    dropped = time.time()
+                    march = source / "flights_2013-03.csv"
+                    deliver(march, dev.landing, without_last_row(march))
+                    results["scenarios"]["correction"] = until_report(dev, dropped, args.quiet_seconds)
+            finally:
+                dev.stop()
 
-    results["load_at_end"] = load()
-    out = WORK / stamp / "results.json"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(results, indent=2))
-    print(json.dumps(results, indent=2))
+        if {"empty_landing", "paused_writer"} & set(wanted):
+            dev = stack(WORK / stamp / "empty_landing")
+            started = dev.start()
+            try:
+                time.sleep(10)  # the sensors' first ticks on an empty folder
+                dropped = time.time()
+                for path in sorted(source.glob("*.csv")):
+                    deliver(path, dev.landing)
+                results["scenarios"]["empty_landing"] = until_report(dev, dropped, args.quiet_seconds)
+                if "paused_writer" in wanted:
+                    results["scenarios"]["paused_writer"] = paused_writer(dev, source, args)
+                results["full_refresh_again"] = baseline(dev, dev.full_refresh())  # under the load of the end
+            finally:
+                dev.stop()
+    finally:  # what was measured is kept even if a later scenario fails
+        results["load_at_end"] = load()
+        (WORK / stamp).mkdir(parents=True, exist_ok=True)
+        (WORK / stamp / "results.json").write_text(json.dumps(results, indent=2))
+        print(json.dumps(results, indent=2))
 
 
 def paused_writer(dev: Dev, source: Path, args) -> dict:

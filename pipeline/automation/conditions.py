@@ -20,6 +20,21 @@ def _deps_updated_or_newly_missing() -> dg.AutomationCondition:
     return (AC.newly_missing() | AC.any_deps_updated()).since_last_handled()
 
 
+# Tag of the landing sensor's runs that carry their files through everything downstream
+# (pipeline/automation/delivery.py). Nothing downstream of such a run is automation's to do.
+CARRIED_TAG = "landing/carried"
+
+
+def _upstream_not_carried_by_a_delivery() -> dg.AutomationCondition:
+    """No upstream's latest update came from a landing delivery run, which refreshes (or, on a
+    failed check, deliberately stops) everything downstream itself. Without this, an evaluation
+    in the middle of such a run could request a month the run is about to write: Dagster can
+    report one partition of a range run as neither in progress nor done between its events."""
+    return ~AC.any_deps_match(AC.executed_with_tags(tag_keys={CARRIED_TAG})).with_label(
+        "upstream_not_from_a_delivery_run"
+    )
+
+
 def eager_every_partition() -> dg.AutomationCondition:
     """Refresh a partition when its upstream updates, once no upstream is missing or failing a
     blocking check."""
@@ -29,6 +44,7 @@ def eager_every_partition() -> dg.AutomationCondition:
         & AC.all_deps_blocking_checks_passed()
         & ~AC.any_deps_in_progress()
         & ~AC.in_progress()
+        & _upstream_not_carried_by_a_delivery()
     ).with_label("eager_every_partition")
 
 
@@ -45,6 +61,7 @@ def refresh_with_landed_months() -> dg.AutomationCondition:
         & AC.all_deps_blocking_checks_passed()
         & ~AC.any_deps_in_progress()
         & ~AC.in_progress()
+        & _upstream_not_carried_by_a_delivery()
     ).with_label("refresh_with_landed_months")
 
 

@@ -2,8 +2,9 @@
 
 A delivery's run selects the raw assets its files feed and everything downstream of them —
 staging, marts, report and their checks — so it ends with the report refreshed, and declarative
-automation has nothing left to do (``any_deps_updated`` ignores an update made by a run that also
-planned the asset). A correction of one month re-runs that month's raw and staging partitions
+automation has nothing left to do: ``any_deps_updated`` ignores an update made by a run that also
+planned the asset, and the run's ``landing/carried`` tag keeps automation off what it updated
+(pipeline/automation/conditions.py). A correction of one month re-runs that month's raw and staging partitions
 and what depends on them, nothing else.
 
 **Several months in one run.** In Dagster 1.13 a run targets one partition or one contiguous range
@@ -31,6 +32,7 @@ from dataclasses import dataclass
 import dagster as dg
 
 from pipeline import constants
+from pipeline.automation.conditions import CARRIED_TAG
 from pipeline.automation.loaded import RANGE_END_TAG, RANGE_START_TAG
 from pipeline.partitions import monthly_partitions
 
@@ -65,6 +67,7 @@ class Delivery:
     asset_keys: frozenset[dg.AssetKey]
     partition_range: tuple[str, str] | None = None
     riders: tuple[LandingFile, ...] = ()
+    carried: bool = True  # the run refreshes everything downstream; automation leaves it alone
 
     @property
     def run_key(self) -> str:
@@ -85,6 +88,8 @@ class Delivery:
 
     def run_request(self) -> dg.RunRequest:
         tags = {FILE_TAG: ", ".join(file.name for file in self.files), DELIVERY_TAG: self.run_key[9:21]}
+        if self.carried:
+            tags[CARRIED_TAG] = "true"
         if self.riders:
             tags[RIDERS_TAG] = ", ".join(file.name for file in self.riders)
         partition_key = None
@@ -195,7 +200,7 @@ def plan(
         # Alone, without staging/flights: a run that updates the airports without planning
         # staging/flights is what makes automation re-place every staged month through them.
         keys = _downstream(asset_graph, {file.asset_key for file in dimensions}, False, materialized)
-        deliveries.append(Delivery(tuple(dimensions), keys))
+        deliveries.append(Delivery(tuple(dimensions), keys, carried=False))
         notes.append("staging/flights of every month follows the new airports through automation.")
     for index, (months_range, files) in enumerate(sorted(by_range.items())):
         chosen = [*dimensions, *files] if index == 0 and not restage else files  # dimensions ride first

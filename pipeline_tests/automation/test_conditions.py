@@ -11,6 +11,7 @@ import shutil
 import dagster as dg
 import pytest
 
+from pipeline.automation.conditions import CARRIED_TAG
 from pipeline_tests.conftest import definitions_with, make_resources
 
 MARCH = "2013-03-01"
@@ -112,3 +113,25 @@ def test_landed_month_refreshes_staging_then_marts_but_not_past_a_failed_blockin
 
     requested, _ = _evaluate(march, cursor)
     assert set(requested) == MARTS
+
+
+def test_nothing_a_landing_delivery_run_carried_is_requested_again(tmp_path, seeded_landing):
+    """A delivery run refreshes what is downstream of its files itself: even where it stopped (a
+    raw-only run here), automation leaves what it updated alone; the same run from the UI, not."""
+    landing_dir = tmp_path / "landing"
+    landing_dir.mkdir()
+    for name in ("airlines.csv", "airports.csv", "planes.csv", "flights_2013-03.csv", "weather_2013-03.csv"):
+        shutil.copyfile(seeded_landing / name, landing_dir / name)
+    resources = make_resources(tmp_path, landing_dir)
+    with dg.instance_for_test() as instance:
+        march = {"landing": landing_dir, "resources": resources, "defs": definitions_with(resources)}
+        march["instance"] = instance
+        _, cursor = _evaluate(march)
+
+        assert _run(march, dg.AssetSelection.groups("raw"), tags={CARRIED_TAG: "true"}).success
+        requested, cursor = _evaluate(march, cursor)
+        assert requested == {}
+
+        assert _run(march, dg.AssetSelection.groups("raw")).success  # the same load, from the UI
+        requested, _ = _evaluate(march, cursor)
+        assert requested["staging/weather"] == {MARCH}

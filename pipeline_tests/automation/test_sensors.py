@@ -154,6 +154,7 @@ def test_a_new_month_is_one_run_through_exactly_what_depends_on_it(seeded_landin
     assert request.partition_key == "2013-07-01"
     assert selection(request) == WEATHER_DOWNSTREAM  # not flights, not the report
     assert request.tags["landing/file"] == "weather_2013-07.csv"
+    assert request.tags["landing/carried"] == "true"  # automation leaves what it updates alone
     assert (
         request.run_key
         == "delivery:" + hashlib.sha256(f"{landed.name}:{sha256(landed)}".encode()).hexdigest()
