@@ -174,13 +174,14 @@ def test_graphql_lists_every_definition_of_the_code_location(deployment):
 
 
 @pytest.mark.integration
-def test_daemon_launches_a_sensor_run_for_each_dropped_file(deployment, landed_january):
+def test_daemon_loads_the_dropped_files_in_one_run_per_delivery(deployment, landed_january):
     assert all(run["status"] == "SUCCESS" for run in landed_january.values()), landed_january
     dimension_files = {landing.dimension_file_name(table) for table in constants.DIMENSION_TABLES}
     assert set(landed_january) == {*JANUARY_FILES, *dimension_files}
     for name in JANUARY_FILES:  # a monthly file loads exactly its month
         assert landed_january[name]["tags"]["dagster/partition"] == JANUARY
-    assert len({landed_january[name]["runId"] for name in JANUARY_FILES}) == len(JANUARY_FILES)
+    # January's flights and weather landed together: one delivery, one run.
+    assert len({landed_january[name]["runId"] for name in JANUARY_FILES}) == 1
 
     source_rows = {
         name: duckdb.connect()
