@@ -172,7 +172,7 @@ def summary(runs: list[dict]) -> list[dict]:
         months = [tags.get(f"dagster/asset_partition_range_{end}") for end in ("start", "end")]
         took = run["endTime"] - run["startTime"] if run["endTime"] and run["startTime"] else None
         rows.append({
-            "job": run["jobName"], "status": run["status"], "by": tags.get("dagster/sensor_name", "user"),
+            "job": run["jobName"], "status": run["status"], "by": tags.get("dagster/sensor_name") or tags.get("dagster/schedule_name", "user"),
             "partition": tags.get("dagster/partition") or "…".join(filter(None, months)) or None,
             "assets": len(run["assetSelection"] or []), "seconds": None if took is None else round(took, 1),
         })  # fmt: skip

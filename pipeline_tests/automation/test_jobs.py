@@ -28,7 +28,9 @@ def _materialized(result: dg.ExecuteInProcessResult) -> dict[str, set[str | None
     partitions: dict[str, set[str | None]] = {}
     for event in result.get_asset_materialization_events():
         materialization = event.event_specific_data.materialization
-        partitions.setdefault(materialization.asset_key.to_user_string(), set()).add(materialization.partition)
+        partitions.setdefault(materialization.asset_key.to_user_string(), set()).add(
+            materialization.partition
+        )
     return partitions
 
 
@@ -72,11 +74,12 @@ def test_full_refresh_builds_every_layer_for_every_month(refreshed, seeded_landi
     assert materialized["marts/carrier_monthly_performance"] == {None}
 
     per_month = dict(
-        _query(refreshed["database"], "select strftime(make_date(year, month, 1), '%Y-%m-%d'), count(*) from raw.flights group by 1")
+        _query(
+            refreshed["database"],
+            "select strftime(make_date(year, month, 1), '%Y-%m-%d'), count(*) from raw.flights group by 1",
+        )
     )
-    assert per_month == {
-        month: _data_rows(seeded_landing / f"flights_{month[:7]}.csv") for month in months
-    }
+    assert per_month == {month: _data_rows(seeded_landing / f"flights_{month[:7]}.csv") for month in months}
     assert per_month["2013-01-01"] == 27_004 and per_month["2013-12-01"] == 28_135
     assert _query(refreshed["database"], "select count(*) from staging.weather") == [(26_115,)]
     assert _query(
@@ -95,15 +98,19 @@ def test_monthly_refresh_reloads_one_corrected_month_end_to_end(refreshed, seede
     chart = refreshed["root"] / "reports" / "carrier_on_time.png"
     chart_before = chart.stat().st_mtime_ns
 
-    result = refreshed["code_location"].resolve_job_def("monthly_refresh").execute_in_process(
-        partition_key=FEBRUARY, instance=refreshed["instance"]
+    result = (
+        refreshed["code_location"]
+        .resolve_job_def("monthly_refresh")
+        .execute_in_process(partition_key=FEBRUARY, instance=refreshed["instance"])
     )
 
     assert result.success
     materialized = _materialized(result)
     for table in ("raw/flights", "raw/weather", "staging/flights", "staging/weather"):
         assert materialized[table] == {FEBRUARY}, table
-    assert {"marts/carrier_monthly_performance", "marts/route_performance", "reports/carrier_on_time"} <= set(materialized)
+    assert {"marts/carrier_monthly_performance", "marts/route_performance", "reports/carrier_on_time"} <= set(
+        materialized
+    )
 
     per_month = dict(_query(database, "select month, count(*) from staging.flights group by month"))
     assert per_month[2] == delivered - WITHDRAWN_ROWS
