@@ -258,16 +258,26 @@ def materialized(result: dg.ExecuteInProcessResult) -> set[str]:
     return {event.asset_key.to_user_string() for event in result.get_asset_materialization_events()}
 
 
-def test_duplicate_flight_in_raw_fails_the_blocking_identity_check(warehouse_copy):
+def test_duplicate_flight_in_raw_blocks_staging_and_the_mart_and_keeps_the_good_version(warehouse_copy):
     """Ingest refuses a landed file that holds a flight twice (pipeline_tests/landing); this check is
     the second line of defence, for rows that reach raw another way."""
+    database = warehouse_copy["warehouse"].database
+    downstream = ("staging.flights", "marts.carrier_monthly_performance")
+    before = {table: fingerprint(database, table) for table in downstream}
     tamper(
         warehouse_copy,
         "insert into raw.flights select * from raw.flights where month = 1 and day = 1 and flight = 1545",
     )
-    result = run_checks(warehouse_copy, check_key("raw/flights", "identity_unique"), partition_key=JANUARY)
+    result = dg.materialize(
+        [*defs.assets, *defs.asset_checks],
+        selection=dg.AssetSelection.checks(check_key("raw/flights", "identity_unique"))
+        | dg.AssetSelection.assets(["staging", "flights"], ["marts", "carrier_monthly_performance"]),
+        resources=warehouse_copy,
+        partition_key=JANUARY,
+        raise_on_error=False,
+    )
 
-    assert not result.success  # ERROR and blocking: staging would not run after it
+    assert not result.success  # ERROR and blocking: nothing downstream of raw/flights ran
     found = evaluation(result, "raw/flights", "identity_unique")
     assert (found.passed, found.severity) == (False, ERROR)
     meta = metadata(found)
@@ -276,6 +286,8 @@ def test_duplicate_flight_in_raw_fails_the_blocking_identity_check(warehouse_cop
     assert "raw.flights: 2 rows share their (carrier, flight, origin, year, month, day, sched_dep_time)" in (
         found.description
     )
+    assert materialized(result) == set()
+    assert {table: fingerprint(database, table) for table in downstream} == before
 
 
 def test_flight_without_carrier_fails_the_raw_key_check(warehouse_copy):
