@@ -122,6 +122,11 @@ def _cell(line: int, column: str, value: bytes) -> Callable[[bytes], bytes]:
     return make
 
 
+def _bad_cell(line: int, column: str, value: bytes, says: str) -> tuple[Callable[[bytes], bytes], list[str]]:
+    """A case that changes one cell, whose message names its line and column and then ``says``."""
+    return _cell(line, column, value), [f"line {line}, column {column}: {says}"]
+
+
 def _appended(tail: bytes) -> Callable[[bytes], bytes]:
     return lambda data: data + tail
 
@@ -134,44 +139,27 @@ COLUMNS = list(FLIGHTS.csv_columns())
 LAST_LINE = FLIGHTS_JANUARY_ROWS + 1
 # Line 2 of January: 2013,1,1,517,515,2,830,819,11,UA,1545,N14228,EWR,IAH,227,1400,5,15,2013-01-01T10:00:00Z
 BAD_VALUES: dict[str, tuple[Callable[[bytes], bytes], list[str]]] = {
-    "a fraction in an integer column": (
-        _cell(7, "dep_delay", b"12.5"),
-        ["line 7, column dep_delay: value '12.5' is a decimal number, not an integer"],
+    "a fraction in an integer column": _bad_cell(
+        7, "dep_delay", b"12.5", "value '12.5' is a decimal number, not an integer"
     ),
-    "an exponent in an integer column": (
-        _cell(12, "distance", b"1.4e3"),
-        ["line 12, column distance: value '1.4e3' is a decimal number, not an integer"],
+    "an exponent in an integer column": _bad_cell(
+        12, "distance", b"1.4e3", "value '1.4e3' is a decimal number, not an integer"
     ),
-    "a plus sign": (
-        _cell(2, "dep_delay", b"+2"),
-        ["line 2, column dep_delay: value '+2' is not written as the integer itself"],
+    "a plus sign": _bad_cell(2, "dep_delay", b"+2", "value '+2' is not written as the integer itself"),
+    "whitespace around a number": _bad_cell(
+        2, "dep_delay", b" 2", "value ' 2' has leading or trailing whitespace"
     ),
-    "whitespace around a number": (
-        _cell(2, "dep_delay", b" 2"),
-        ["line 2, column dep_delay: value ' 2' has leading or trailing whitespace"],
+    "a number too large for its type": _bad_cell(
+        2, "distance", b"99999", "value '99999' does not fit SMALLINT"
     ),
-    "a number too large for its type": (
-        _cell(2, "distance", b"99999"),
-        ["line 2, column distance: value '99999' does not fit SMALLINT"],
+    "an empty value": _bad_cell(3, "tailnum", b"", "empty value (a missing value is written NA)"),
+    "NA where a value is required": _bad_cell(
+        4, "carrier", b"NA", "value NA (missing), but the column requires a value"
     ),
-    "an empty value": (
-        _cell(3, "tailnum", b""),
-        ["line 3, column tailnum: empty value (a missing value is written NA)"],
-    ),
-    "NA where a value is required": (
-        _cell(4, "carrier", b"NA"),
-        ["line 4, column carrier: value NA (missing), but the column requires a value"],
-    ),
-    "hour 25": (_cell(2, "hour", b"25"), ["line 2, column hour: value '25' breaks in_range(0, 23)"]),
-    "minute 60": (_cell(2, "minute", b"60"), ["line 2, column minute: value '60' breaks in_range(0, 59)"]),
-    "clock time 2530": (
-        _cell(2, "sched_dep_time", b"2530"),
-        ["line 2, column sched_dep_time: value '2530' breaks hhmm(0, 2359)"],
-    ),
-    "clock time 0960": (
-        _cell(2, "arr_time", b"960"),
-        ["line 2, column arr_time: value '960' breaks hhmm(1, 2400)"],
-    ),
+    "hour 25": _bad_cell(2, "hour", b"25", "value '25' breaks in_range(0, 23)"),
+    "minute 60": _bad_cell(2, "minute", b"60", "value '60' breaks in_range(0, 59)"),
+    "clock time 2530": _bad_cell(2, "sched_dep_time", b"2530", "value '2530' breaks hhmm(0, 2359)"),
+    "clock time 0960": _bad_cell(2, "arr_time", b"960", "value '960' breaks hhmm(1, 2400)"),
     "minute disagreeing with the scheduled time": (
         _cell(2, "minute", b"16"),
         [
@@ -190,14 +178,8 @@ BAD_VALUES: dict[str, tuple[Callable[[bytes], bytes], list[str]]] = {
         _cell(2, "time_hour", b"2013-01-01T05:00:00Z"),
         ["line 2, column time_hour, year, month, day, hour: time_hour='2013-01-01T05:00:00Z'"],
     ),
-    "a negative distance": (
-        _cell(9, "distance", b"-1400"),
-        ["line 9, column distance: value '-1400' breaks greater_than(0)"],
-    ),
-    "an origin outside NYC": (
-        _cell(2, "origin", b"BOS"),
-        ["line 2, column origin: value 'BOS' breaks isin(['EWR', 'JFK', 'LGA'])"],
-    ),
+    "a negative distance": _bad_cell(9, "distance", b"-1400", "value '-1400' breaks greater_than(0)"),
+    "an origin outside NYC": _bad_cell(2, "origin", b"BOS", "value 'BOS' breaks isin(['EWR', 'JFK', 'LGA'])"),
     "a duplicated row": (
         duplicated_row,
         [
