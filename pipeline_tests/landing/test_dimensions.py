@@ -11,6 +11,7 @@ import duckdb
 import pytest
 
 from pipeline.defs.raw import assets as raw
+from pipeline.defs.raw.tables import RAW_TABLES
 from pipeline_tests.conftest import make_resources, read_note, step_failure_message
 
 ASSETS = {"airlines": raw.raw_airlines, "airports": raw.raw_airports, "planes": raw.raw_planes}
@@ -23,7 +24,14 @@ def _append(line: bytes) -> Callable[[bytes], bytes]:
     return lambda data: data + line
 
 
-def _cell(line: int, index: int, value: bytes) -> Callable[[bytes], bytes]:
+Case = tuple[str, Callable[[bytes], bytes], list[str]]
+
+
+def _bad_cell(table: str, line: int, column: str, value: bytes, says: str) -> Case:
+    """A case writing ``value`` into one cell of ``table``'s file; the message names the line and column
+    and then ``says``."""
+    index = list(RAW_TABLES[table].csv_columns()).index(column)
+
     def make(data: bytes) -> bytes:
         lines = data.splitlines(keepends=True)
         fields = lines[line - 1].rstrip(b"\n").split(b",")
@@ -31,10 +39,10 @@ def _cell(line: int, index: int, value: bytes) -> Callable[[bytes], bytes]:
         lines[line - 1] = b",".join(fields) + b"\n"
         return b"".join(lines)
 
-    return make
+    return table, make, [f"line {line}, column {column}: {says}"]
 
 
-CASES: dict[str, tuple[str, Callable[[bytes], bytes], list[str]]] = {
+CASES: dict[str, Case] = {
     "a tail number twice, conflicting": (
         "planes",
         _append(b"N10156,2004,Fixed wing multi engine,BOEING,737-7H4,2,140,NA,Turbo-fan\n"),
@@ -61,40 +69,20 @@ CASES: dict[str, tuple[str, Callable[[bytes], bytes], list[str]]] = {
         _append(b"UA,United Air Lines Inc.\n"),
         ["line 18, column carrier: duplicate key (carrier='UA'): lines 13 and 18; the rows are identical"],
     ),
-    "a fractional build year": (
-        "planes",
-        _cell(2, 1, b"2004.5"),
-        ["line 2, column year: value '2004.5' is a decimal number, not an integer"],
+    "a fractional build year": _bad_cell(
+        "planes", 2, "year", b"2004.5", "value '2004.5' is a decimal number, not an integer"
     ),
-    "an unknown engine type": (
-        "planes",
-        _cell(2, 8, b"Jet"),
-        ["line 2, column engine: value 'Jet' breaks isin(["],
+    "an unknown engine type": _bad_cell("planes", 2, "engine", b"Jet", "value 'Jet' breaks isin(["),
+    "a latitude of 91": _bad_cell("airports", 2, "lat", b"91", "value '91' breaks in_range(-90, 90)"),
+    "a decimal comma": _bad_cell("airports", 2, "tz", b'"-5,5"', "value '-5,5' is not a number"),
+    "an unknown daylight saving rule": _bad_cell(
+        "airports", 2, "dst", b"X", "value 'X' breaks isin(['A', 'U', 'N'])"
     ),
-    "a latitude of 91": (
-        "airports",
-        _cell(2, 2, b"91"),
-        ["line 2, column lat: value '91' breaks in_range(-90, 90)"],
+    "a lower-case carrier code": _bad_cell(
+        "airlines", 13, "carrier", b"ua", "value 'ua' breaks str_matches('^[A-Z0-9]{2}$')"
     ),
-    "a decimal comma": (
-        "airports",
-        _cell(2, 5, b'"-5,5"'),
-        ["line 2, column tz: value '-5,5' is not a number"],
-    ),
-    "an unknown daylight saving rule": (
-        "airports",
-        _cell(2, 6, b"X"),
-        ["line 2, column dst: value 'X' breaks isin(['A', 'U', 'N'])"],
-    ),
-    "a lower-case carrier code": (
-        "airlines",
-        _cell(13, 0, b"ua"),
-        ["line 13, column carrier: value 'ua' breaks str_matches('^[A-Z0-9]{2}$')"],
-    ),
-    "a missing airline name": (
-        "airlines",
-        _cell(13, 1, b"NA"),
-        ["line 13, column name: value NA (missing), but the column requires a value"],
+    "a missing airline name": _bad_cell(
+        "airlines", 13, "name", b"NA", "value NA (missing), but the column requires a value"
     ),
     "gzip bytes under the .csv name": (
         "airports",
