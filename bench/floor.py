@@ -135,8 +135,9 @@ def validate_landed_file(path: Path, table: str, month_start: str | None) -> Non
     ingest.validate_landed_file(path, table, date.fromisoformat(month_start) if month_start else None)
 
 
-def run(database: Path, landing_dir: Path) -> dict[str, float]:
-    """Build every table into ``database``; returns seconds per table (its validation included)."""
+def build_tables(database: Path, landing_dir: Path, build: Callable[..., None]) -> dict[str, float]:
+    """Each step in order on one connection to ``database``: its landed files validated, its functions
+    registered, then ``build(conn, step, sql, params)``; returns seconds per table, validation included."""
     seconds = {}
     conn = duckdb.connect(str(database))
     try:
@@ -145,25 +146,32 @@ def run(database: Path, landing_dir: Path) -> dict[str, float]:
             started = time.perf_counter()
             for path, month_start in step.landed_files(landing_dir):
                 validate_landed_file(path, step.name, month_start)
-            conn.execute(f"create schema if not exists {step.layer}")
             for function in step.functions:
                 function.register(conn)
-            conn.execute(
-                f"create or replace table {step.table} as ({read_sql(step.layer, step.sql or step.name)})",
-                step.params(landing_dir),
-            )
+            build(conn, step, read_sql(step.layer, step.sql or step.name), step.params(landing_dir))
             seconds[step.table] = time.perf_counter() - started
     finally:
         conn.close()
     return seconds
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def _create_table(conn: duckdb.DuckDBPyConnection, step: Step, sql: str, params: dict[str, Any]) -> None:
+    conn.execute(f"create schema if not exists {step.layer}")
+    conn.execute(f"create or replace table {step.table} as ({sql})", params)
+
+
+def run(database: Path, landing_dir: Path) -> dict[str, float]:
+    """Build every table into ``database``; returns seconds per table (its validation included)."""
+    return build_tables(database, landing_dir, _create_table)
+
+
+def main(run_tables: Callable[[Path, Path], dict[str, float]] = run, doc: str = __doc__) -> None:
+    """The command line of a variant that builds the tables with ``run_tables``."""
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0])
     parser.add_argument("--database", type=Path, required=True)
     parser.add_argument("--landing-dir", type=Path, required=True)
     args = parser.parse_args()
-    print(json.dumps({"seconds_by_table": run(args.database, args.landing_dir)}))
+    print(json.dumps({"seconds_by_table": run_tables(args.database, args.landing_dir)}))
 
 
 if __name__ == "__main__":

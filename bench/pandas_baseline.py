@@ -11,50 +11,29 @@ inserted by column name.
 
 from __future__ import annotations
 
-import argparse
-import json
-import time
 from pathlib import Path
+from typing import Any
 
 import duckdb
 
-from bench.floor import STEPS, validate_landed_file
-from pipeline.warehouse.connection import read_sql
+from bench import floor
+
+
+def _through_dataframe(
+    conn: duckdb.DuckDBPyConnection, step: floor.Step, sql: str, params: dict[str, Any]
+) -> None:
+    frame = conn.execute(sql, params).fetchdf()
+    conn.execute(f"create schema if not exists {step.layer}")
+    conn.execute(f"create or replace table {step.table} as from ({sql}) limit 0", params)
+    conn.register("_frame", frame)
+    conn.execute(f"insert into {step.table} by name select * from _frame")
+    conn.unregister("_frame")
 
 
 def run(database: Path, landing_dir: Path) -> dict[str, float]:
     """Build every table into ``database`` through DataFrames; returns seconds per table."""
-    seconds = {}
-    conn = duckdb.connect(str(database))
-    try:
-        conn.execute("set TimeZone = 'UTC'")
-        for step in STEPS:
-            started = time.perf_counter()
-            for path, month_start in step.landed_files(landing_dir):
-                validate_landed_file(path, step.name, month_start)
-            sql, params = read_sql(step.layer, step.sql or step.name), step.params(landing_dir)
-            for function in step.functions:
-                function.register(conn)
-            frame = conn.execute(sql, params).fetchdf()
-            conn.execute(f"create schema if not exists {step.layer}")
-            conn.execute(f"create or replace table {step.table} as from ({sql}) limit 0", params)
-            conn.register("_frame", frame)
-            conn.execute(f"insert into {step.table} by name select * from _frame")
-            conn.unregister("_frame")
-            del frame
-            seconds[step.table] = time.perf_counter() - started
-    finally:
-        conn.close()
-    return seconds
-
-
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--database", type=Path, required=True)
-    parser.add_argument("--landing-dir", type=Path, required=True)
-    args = parser.parse_args()
-    print(json.dumps({"seconds_by_table": run(args.database, args.landing_dir)}))
+    return floor.build_tables(database, landing_dir, _through_dataframe)
 
 
 if __name__ == "__main__":
-    main()
+    floor.main(run, __doc__)
