@@ -113,12 +113,24 @@ def duckdb_version(python: str) -> str:
     ).stdout.strip()
 
 
+TABLE_HEADER = (
+    "| what | wall s | CPU s | peak RSS GiB | processes | × first row wall |\n"
+    "| --- | ---: | ---: | ---: | ---: | ---: |"
+)
+
+
 def row(label: str, m: Measurement, base: Measurement | None = None) -> str:
     ratio = f"{m.wall_seconds / base.wall_seconds:.2f}" if base else "1.00"
     return (
         f"| {label} | {m.wall_seconds:.1f} | {m.cpu_seconds:.1f} | {m.peak_rss_bytes / GiB:.2f} "
         f"| {m.max_processes} | {ratio} |"
     )
+
+
+def comparison(title: str, first: tuple[str, Measurement], second: tuple[str, Measurement]) -> list[str]:
+    """A markdown section of two measured rows, the second's wall time also as a multiple of the first's."""
+    (first_label, base), (second_label, m) = first, second
+    return [f"### {title}", "", TABLE_HEADER, row(first_label, base), row(second_label, m, base), ""]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -135,7 +147,6 @@ def main(argv: list[str] | None = None) -> int:
     runs = size_dir / "runs" / "lake"
     shutil.rmtree(runs, ignore_errors=True)
     figures: dict[str, Measurement] = {}
-    header = "| what | wall s | CPU s | peak RSS GiB | processes | × first row wall |\n| --- | ---: | ---: | ---: | ---: | ---: |"
     sections = []
 
     if args.other_python:
@@ -145,14 +156,9 @@ def main(argv: list[str] | None = None) -> int:
             args.other_python, runs / "floor-other", landing_dir, "floor"
         )
         a, b = figures[f"floor duckdb {other}"], figures[f"floor duckdb {ours}"]
-        sections += [
-            f"### The floor, duckdb {other} vs {ours}",
-            "",
-            header,
-            row(f"duckdb {other}", a),
-            row(f"duckdb {ours}", b, a),
-            "",
-        ]
+        sections += comparison(
+            f"The floor, duckdb {other} vs {ours}", (f"duckdb {other}", a), (f"duckdb {ours}", b)
+        )
 
     database = f"bench_lake_{secrets.token_hex(4)}"
     _admin(sql.SQL("create database {}").format(sql.Identifier(database)))
@@ -161,20 +167,18 @@ def main(argv: list[str] | None = None) -> int:
         lake_env = lake_environment(runs / "lake", landing_dir, database)
         figures["all assets, file"] = run_all(file_env, "file backend")
         figures["all assets, lake"] = run_all(lake_env, "lake backend")
-        sections += [
-            "### Every asset in one in-process run", "", header,
-            row("DuckDB file", figures["all assets, file"]),
-            row("DuckLake (PostgreSQL catalog, local Parquet)", figures["all assets, lake"], figures["all assets, file"]),
-            "",
-        ]  # fmt: skip
+        sections += comparison(
+            "Every asset in one in-process run",
+            ("DuckDB file", figures["all assets, file"]),
+            ("DuckLake (PostgreSQL catalog, local Parquet)", figures["all assets, lake"]),
+        )
         figures["12 months serialized, file"] = months(file_env, concurrent=False, what="file months")
         figures["12 months concurrent, lake"] = months(lake_env, concurrent=True, what="lake months")
-        sections += [
-            "### Twelve one-month runs of the monthly assets", "", header,
-            row("file: one after another", figures["12 months serialized, file"]),
-            row("lake: all twelve at once", figures["12 months concurrent, lake"], figures["12 months serialized, file"]),
-            "",
-        ]  # fmt: skip
+        sections += comparison(
+            "Twelve one-month runs of the monthly assets",
+            ("file: one after another", figures["12 months serialized, file"]),
+            ("lake: all twelve at once", figures["12 months concurrent, lake"]),
+        )
     finally:
         _admin(sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(database)))
 
