@@ -16,6 +16,8 @@ from typing import Any
 
 import dagster as dg
 
+from pipeline.warehouse.connection import sql_code_reference
+
 
 @dataclass(frozen=True)
 class Rule:
@@ -237,6 +239,20 @@ class Table:
                 + [rule.label for rule in self.row_rules]
             ),
         )
+
+    def asset_properties(self, sql_name: str | None = None, **metadata: Any) -> dict[str, Any]:
+        """Key, group (the schema), description and metadata of the asset that holds this table: its
+        column schema, a link to ``pipeline/defs/<schema>/<sql_name or name>.sql``, and ``metadata``."""
+        return {
+            "key": self.asset_key,
+            "group_name": self.schema,
+            "description": self.description,
+            "metadata": {
+                "dagster/column_schema": self.column_schema(),
+                **sql_code_reference(self.schema, sql_name or self.name),
+                **metadata,
+            },
+        }
 
     def csv_columns(self, exclude_prefix: str = "_") -> dict[str, str]:
         """The columns a landed file holds, in order, with their types (lineage columns left out)."""

@@ -12,7 +12,7 @@ import dagster as dg
 from pipeline.automation.conditions import TRANSIENT_FAILURE_RETRY, refresh_with_landed_months
 from pipeline.defs.marts import tables
 from pipeline.defs.staging import tables as staging
-from pipeline.warehouse.connection import read_sql, sql_code_reference
+from pipeline.warehouse.connection import read_sql
 from pipeline.warehouse.contracts import DataFrameContractType
 from pipeline.warehouse.resources import Warehouse
 from pipeline.warehouse.tables import Table
@@ -30,12 +30,9 @@ def _sql_mart(table: Table, deps: list[Table]) -> dg.AssetsDefinition:
     """``marts/<table>`` computed by ``<table>.sql`` in DuckDB and stored as a DataFrame."""
 
     @dg.asset(
-        key=table.asset_key,
-        group_name="marts",
-        description=table.description,
+        **table.asset_properties(),
         kinds={"duckdb", "pandas"},
         deps=[dep.asset_key for dep in deps],
-        metadata={"dagster/column_schema": table.column_schema(), **sql_code_reference("marts", table.name)},
         dagster_type=DataFrameContractType(table),
         automation_condition=refresh_with_landed_months(),
         retry_policy=TRANSIENT_FAILURE_RETRY,

@@ -15,7 +15,6 @@ from pipeline.defs.marts import tables
 from pipeline.defs.marts.assets import query_mart_sql
 from pipeline.defs.rules import MAX_PLAUSIBLE_WIND_MPH, WEATHER_FACTORS
 from pipeline.defs.staging import tables as staging
-from pipeline.warehouse.connection import sql_code_reference
 from pipeline.warehouse.contracts import DataFrameContractType
 from pipeline.warehouse.outputs import DATAFRAME
 from pipeline.warehouse.resources import Warehouse
@@ -85,13 +84,7 @@ def fit_weather_delay_model(moments):
 
 
 @dg.graph_asset(
-    key=tables.WEATHER_DELAY_MODEL.asset_key,
-    group_name="marts",
-    description=tables.WEATHER_DELAY_MODEL.description,
-    metadata={
-        "dagster/column_schema": tables.WEATHER_DELAY_MODEL.column_schema(),
-        **sql_code_reference("marts", "weather_delay_moments"),
-    },
+    **tables.WEATHER_DELAY_MODEL.asset_properties(sql_name="weather_delay_moments"),
     kinds={"duckdb", "numpy"},
     ins={
         "flights": dg.AssetIn(key=staging.FLIGHTS.asset_key, dagster_type=dg.Nothing),

@@ -15,7 +15,7 @@ from pipeline.defs.raw import tables as raw
 from pipeline.defs.staging import tables
 from pipeline.defs.staging.time_zones import ZONEINFO_OFFSET_PERIODS
 from pipeline.partitions import monthly_partitions
-from pipeline.warehouse.connection import read_sql, sql_code_reference
+from pipeline.warehouse.connection import read_sql
 from pipeline.warehouse.contracts import WarehouseTableType
 from pipeline.warehouse.outputs import WarehouseQuery
 from pipeline.warehouse.resources import Warehouse
@@ -38,15 +38,11 @@ def _staging_asset(
     partitioned = partition_expr is not None
 
     @dg.asset(
-        key=table.asset_key,
-        group_name="staging",
-        description=table.description,
+        **table.asset_properties(**({"partition_expr": partition_expr} if partitioned else {})),
         kinds={"duckdb", "sql"},
         deps=[dep.asset_key for dep in deps],
         partitions_def=monthly_partitions if partitioned else None,
         backfill_policy=dg.BackfillPolicy.single_run() if partitioned else None,
-        metadata={"dagster/column_schema": table.column_schema(), **sql_code_reference("staging", table.name)}
-        | ({"partition_expr": partition_expr} if partitioned else {}),
         dagster_type=WarehouseTableType(table),
         automation_condition=eager_every_partition(),
     )
@@ -77,14 +73,8 @@ flights = _staging_asset(
     name="staging__time_zone_offsets",
     outs={
         tables.TIME_ZONE_OFFSETS.name: dg.AssetOut(
-            key=tables.TIME_ZONE_OFFSETS.asset_key,
-            group_name="staging",
-            description=tables.TIME_ZONE_OFFSETS.description,
+            **tables.TIME_ZONE_OFFSETS.asset_properties(),
             kinds={"duckdb", "sql", "python"},
-            metadata={
-                "dagster/column_schema": tables.TIME_ZONE_OFFSETS.column_schema(),
-                **sql_code_reference("staging", tables.TIME_ZONE_OFFSETS.name),
-            },
             dagster_type=WarehouseTableType(tables.TIME_ZONE_OFFSETS),
             automation_condition=eager_every_partition(),
         )
