@@ -1,12 +1,14 @@
 """What an asset hands the warehouse IO manager, and the types that describe it.
 
 A ``WarehouseQuery`` is a SELECT that DuckDB runs straight into the asset's table (fact tables never
-pass through pandas); a DataFrame is stored as it is. ``WarehouseContractType`` lets a query's
+pass through pandas); a ``WarehouseLoad`` inserts its rows itself inside the write transaction (the
+raw ingest: each landed file parsed once, checked and inserted); a DataFrame is stored as it is. ``WarehouseContractType`` lets a query's
 Dagster type check the stored rows inside the write transaction (pipeline/warehouse/contracts.py).
 """
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -52,6 +54,25 @@ class WarehouseQuery:
     sql: str
     params: Mapping[str, Any] = field(default_factory=dict)
     functions: tuple[SqlFunction, ...] = ()
+
+
+class WarehouseLoad(ABC):
+    """An output that inserts its own rows, inside the IO manager's write transaction.
+
+    For a source that must be checked where it is parsed, so that it is read once. The IO manager
+    creates the table from ``columns`` if it does not exist, deletes the slice being replaced,
+    calls ``insert`` and then checks the written rows as for any other output; anything raised
+    leaves the stored data as it was.
+    """
+
+    @property
+    @abstractmethod
+    def columns(self) -> Mapping[str, str]:
+        """The table's columns and their DuckDB types, in order."""
+
+    @abstractmethod
+    def insert(self, connection: duckdb.DuckDBPyConnection, table: str) -> Mapping[str, Any]:
+        """Insert the rows into ``table`` (``schema.name``); returns metadata for the materialization."""
 
 
 def _is_dataframe(_context, value) -> dg.TypeCheck:
