@@ -91,7 +91,8 @@ def _require_existing_warehouse(warehouse: Warehouse) -> Path:
     return database
 
 
-def _base_tables(conn: duckdb.DuckDBPyConnection, catalog: str) -> list[tuple[str, str]]:
+def base_tables(conn: duckdb.DuckDBPyConnection, catalog: str) -> list[tuple[str, str]]:
+    """(schema, table) of every base table in the attached database ``catalog``, in order."""
     return conn.execute(
         "select table_schema, table_name from information_schema.tables "
         "where table_catalog = ? and table_type = 'BASE TABLE' order by all",
@@ -101,7 +102,7 @@ def _base_tables(conn: duckdb.DuckDBPyConnection, catalog: str) -> list[tuple[st
 
 def _row_counts(conn: duckdb.DuckDBPyConnection, catalog: str) -> dict[str, int]:
     counts = {}
-    for schema, table in _base_tables(conn, catalog):
+    for schema, table in base_tables(conn, catalog):
         name = qualified_table_name(schema, table)
         counts[name] = conn.execute(f'select count(*) from "{catalog}".{name}').fetchall()[0][0]
     return counts

@@ -12,7 +12,7 @@ import dagster as dg
 import duckdb
 import pytest
 
-from pipeline.automation.maintenance import Checkpoint, WarehouseBackup
+from pipeline.automation.maintenance import Checkpoint, WarehouseBackup, base_tables
 from pipeline_tests.conftest import definitions_with, make_resources
 
 OLD_BACKUPS = [
@@ -59,14 +59,6 @@ def maintained(tmp_path_factory, built_warehouse):
     return {"root": root, "database": database, "wal_bytes": wal_bytes, "result": result}
 
 
-def _tables(conn: duckdb.DuckDBPyConnection, catalog: str) -> list[tuple[str, str]]:
-    return conn.execute(
-        "select table_schema, table_name from information_schema.tables "
-        "where table_catalog = ? and table_type = 'BASE TABLE' order by all",
-        [catalog],
-    ).fetchall()
-
-
 def _differing_rows(conn: duckdb.DuckDBPyConnection, left: str, right: str) -> int:
     return conn.execute(
         f"select (select count(*) from (select * from {left} except all select * from {right})) "
@@ -95,8 +87,8 @@ def test_backup_holds_every_table_exactly(maintained, compare):
     backup: WarehouseBackup = maintained["result"].output_for_node("backup_warehouse")
     compare.execute(f"attach '{backup.path}' as backup (read_only)")
 
-    tables = _tables(compare, "warehouse")
-    assert _tables(compare, "backup") == tables
+    tables = base_tables(compare, "warehouse")
+    assert base_tables(compare, "backup") == tables
     assert len(tables) >= 15
     for schema, table in tables:
         assert _differing_rows(compare, f"warehouse.{schema}.{table}", f"backup.{schema}.{table}") == 0, table
@@ -110,7 +102,7 @@ def test_backup_holds_every_table_exactly(maintained, compare):
 
 def test_parquet_exports_match_the_marts(maintained, compare):
     exports = maintained["result"].output_for_node("export_marts")
-    marts = [table for schema, table in _tables(compare, "warehouse") if schema == "marts"]
+    marts = [table for schema, table in base_tables(compare, "warehouse") if schema == "marts"]
 
     assert sorted(export.table for export in exports) == [f"marts.{table}" for table in marts]
     export_dir = maintained["root"] / "exports" / "marts"
