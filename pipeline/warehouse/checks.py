@@ -25,11 +25,11 @@ expression written in this code base, never with a value (sqlfluff lints a slot 
 """
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import dagster as dg
 from pydantic import Field
@@ -38,12 +38,30 @@ from pipeline.partitions import monthly_partitions
 from pipeline.warehouse.connection import read_sql
 from pipeline.warehouse.identifiers import validate_identifier
 
+if TYPE_CHECKING:
+    from pipeline.warehouse.resources import Warehouse
+    from pipeline.warehouse.tables import Table
+
 _SLOT = re.compile(r"\$\{(\w+)\}")
 PLATFORM_SQL_DIR = Path(__file__).parent / "sql"
 
 
 class SampleConfig(dg.Config):
     sample_size: int = Field(default=10, description="Offending rows shown in the result's metadata.")
+
+
+def table_check(
+    table: "Table", name: str, description: str, *, reads: Sequence["Table"] = ()
+) -> Callable[[Callable[..., Any]], dg.AssetChecksDefinition]:
+    """``dg.asset_check`` ``name`` on ``table``'s asset, also reading the ``reads`` tables. The description
+    states the severity (see above), and the check blocks exactly when it starts "ERROR, blocking"."""
+    return dg.asset_check(
+        asset=table.asset_key,
+        name=name,
+        blocking=description.startswith("ERROR, blocking"),
+        additional_deps=[read.asset_key for read in reads],
+        description=description,
+    )
 
 
 def run_months(context: dg.AssetCheckExecutionContext) -> list[date] | None:
@@ -121,6 +139,14 @@ def rows(connection, sql: str, params: dict[str, Any] | None = None) -> list[dic
     cursor = connection.execute(sql, params or {})
     names = [column[0] for column in cursor.description]
     return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+
+def check_rows(
+    warehouse: "Warehouse", layer: str, name: str, params: dict[str, Any] | None = None
+) -> list[dict[str, Any]]:
+    """The rows of ``pipeline/defs/<layer>/checks/<name>.sql``, read on a read-only connection."""
+    with warehouse.connect(read_only=True) as connection:
+        return rows(connection, read_sql(layer, f"checks/{name}"), params)
 
 
 def jsonable(row: dict[str, Any]) -> dict[str, Any]:

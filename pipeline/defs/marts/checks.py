@@ -8,8 +8,7 @@ from pydantic import Field
 from pipeline.defs.marts import tables
 from pipeline.defs.rules import WEATHER_FACTORS
 from pipeline.defs.staging.tables import FLIGHTS as STAGING_FLIGHTS
-from pipeline.warehouse.checks import SampleConfig, result, rows
-from pipeline.warehouse.connection import read_sql
+from pipeline.warehouse.checks import SampleConfig, check_rows, result, table_check
 from pipeline.warehouse.resources import Warehouse
 from pipeline.warehouse.tables import Table
 
@@ -42,42 +41,33 @@ def _reconciliation_check(table: Table, grain: str, described_grain: str) -> dg.
     """``reconciles_with_staging``: ``checks/<table>_reconciliation.sql`` lists each ``grain`` whose
     flights differ from staging's by more than the tolerance."""
 
-    @dg.asset_check(
-        asset=table.asset_key,
-        name="reconciles_with_staging",
-        blocking=True,
-        additional_deps=[STAGING_FLIGHTS.asset_key],
-        description=RECONCILIATION_DESCRIPTION.format(grain=described_grain),
+    @table_check(
+        table,
+        "reconciles_with_staging",
+        RECONCILIATION_DESCRIPTION.format(grain=described_grain),
+        reads=[STAGING_FLIGHTS],
     )
     def reconciles(config: ReconciliationConfig, warehouse: Warehouse) -> dg.AssetCheckResult:
-        with warehouse.connect(read_only=True) as connection:
-            mismatches = rows(
-                connection,
-                read_sql("marts", f"checks/{table.name}_reconciliation"),
-                {"tolerance": config.tolerance_flights},
-            )
+        mismatches = check_rows(
+            warehouse, "marts", f"{table.name}_reconciliation", {"tolerance": config.tolerance_flights}
+        )
         return _reconciliation_result(mismatches, table.qualified_name, grain, config.sample_size)
 
     return reconciles
 
 
-@dg.asset_check(
-    asset=tables.WEATHER_DELAY_MODEL.asset_key,
-    name="covers_every_origin",
-    additional_deps=[STAGING_FLIGHTS.asset_key],
-    description=(
-        "ERROR, not blocking (nothing is downstream): the model has a row for every NYC origin in "
-        "staging/flights and every weather factor, fitted on no more flights than departed from "
-        "that origin with a reported delay. Otherwise the model describes other data than staging holds."
-    ),
+@table_check(
+    tables.WEATHER_DELAY_MODEL,
+    "covers_every_origin",
+    "ERROR, not blocking (nothing is downstream): the model has a row for every NYC origin in "
+    "staging/flights and every weather factor, fitted on no more flights than departed from "
+    "that origin with a reported delay. Otherwise the model describes other data than staging holds.",
+    reads=[STAGING_FLIGHTS],
 )
 def weather_delay_model_covers_origins(config: SampleConfig, warehouse: Warehouse) -> dg.AssetCheckResult:
-    with warehouse.connect(read_only=True) as connection:
-        problems = rows(
-            connection,
-            read_sql("marts", "checks/weather_delay_model_coverage"),
-            {"factors": list(WEATHER_FACTORS)},
-        )
+    problems = check_rows(
+        warehouse, "marts", "weather_delay_model_coverage", {"factors": list(WEATHER_FACTORS)}
+    )
     return result(
         passed=not problems,
         description=(

@@ -26,6 +26,7 @@ from pipeline.warehouse.checks import (
     rows,
     run_months,
     scope,
+    table_check,
     table_columns,
 )
 from pipeline.warehouse.connection import read_sql
@@ -93,15 +94,12 @@ def _raw_table_checks(table: Table) -> list[dg.AssetChecksDefinition]:
     def months_of(context: dg.AssetCheckExecutionContext) -> list[date] | None:
         return run_months(context) if monthly else None
 
-    @dg.asset_check(
-        asset=table.asset_key,
-        name="row_count_matches_landing_file",
-        blocking=True,
-        description=(
-            "ERROR, blocking: each loaded month (or the whole file for a dimension) has exactly as many "
-            "rows as the landed file it was loaded from. A difference means rows were lost or doubled "
-            "on the way in, so nothing downstream may use them."
-        ),
+    @table_check(
+        table,
+        "row_count_matches_landing_file",
+        "ERROR, blocking: each loaded month (or the whole file for a dimension) has exactly as many "
+        "rows as the landed file it was loaded from. A difference means rows were lost or doubled "
+        "on the way in, so nothing downstream may use them.",
     )
     def row_count_check(
         context: dg.AssetCheckExecutionContext,
@@ -149,15 +147,12 @@ def _raw_table_checks(table: Table) -> list[dg.AssetChecksDefinition]:
             comparison=dg.MetadataValue.json([jsonable(row) for row in comparison]),
         )
 
-    @dg.asset_check(
-        asset=table.asset_key,
-        name="required_columns_present",
-        blocking=True,
-        description=(
-            "ERROR, blocking: the table has every column the landing format declares "
-            "(pipeline/defs/raw/tables.py) with its declared type, plus the lineage columns. "
-            "Staging reads these columns by name; a missing one would fail or mis-fill it."
-        ),
+    @table_check(
+        table,
+        "required_columns_present",
+        "ERROR, blocking: the table has every column the landing format declares "
+        "(pipeline/defs/raw/tables.py) with its declared type, plus the lineage columns. "
+        "Staging reads these columns by name; a missing one would fail or mis-fill it.",
     )
     def required_columns_check(warehouse: Warehouse) -> dg.AssetCheckResult:
         with warehouse.connect(read_only=True) as connection:
@@ -185,14 +180,11 @@ def _raw_table_checks(table: Table) -> list[dg.AssetChecksDefinition]:
             sample=problems,
         )
 
-    @dg.asset_check(
-        asset=table.asset_key,
-        name="key_values_filled",
-        blocking=True,
-        description=(
-            f"ERROR, blocking: {', '.join(key_values)} are never null. A row without "
-            "its key cannot be placed, joined or deduplicated downstream."
-        ),
+    @table_check(
+        table,
+        "key_values_filled",
+        f"ERROR, blocking: {', '.join(key_values)} are never null. A row without "
+        "its key cannot be placed, joined or deduplicated downstream.",
     )
     def key_values_check(
         context: dg.AssetCheckExecutionContext, config: SampleConfig, warehouse: Warehouse
@@ -226,11 +218,10 @@ def _raw_table_checks(table: Table) -> list[dg.AssetChecksDefinition]:
             f"{key[0]}, so duplicates do no harm downstream, but upstream should hear of them."
         )
 
-    @dg.asset_check(
-        asset=table.asset_key,
-        name="identity_unique" if monthly else f"{key[0]}_unique",
-        blocking=monthly,
-        description=unique_description,
+    @table_check(
+        table,
+        "identity_unique" if monthly else f"{key[0]}_unique",
+        unique_description,
     )
     def unique_check(
         context: dg.AssetCheckExecutionContext, config: SampleConfig, warehouse: Warehouse

@@ -5,21 +5,19 @@ import dagster as dg
 from pipeline import constants
 from pipeline.defs.raw import tables
 from pipeline.defs.staging.assets import AIRPORT_TIMEZONE_SUPPLEMENT
-from pipeline.warehouse.checks import SampleConfig, result, rows
+from pipeline.warehouse.checks import SampleConfig, result, rows, table_check
 from pipeline.warehouse.connection import read_sql, table_exists
 from pipeline.warehouse.resources import Warehouse
 
 
-@dg.asset_check(
-    asset=tables.AIRPORTS.asset_key,
-    name="flight_airports_present",
-    additional_deps=[tables.FLIGHTS.asset_key],
-    description=(
-        "ERROR for a code flights use that neither the airports file nor the reference supplement "
-        "has (staging could not place those flights in time); WARN for codes only the supplement "
-        "fills (BQN, PSE, SJU, STT in 2013): a known gap upstream should close, not a silent pass. "
-        "Not blocking: staging/flights' own blocking check stops the marts on the ERROR case."
-    ),
+@table_check(
+    tables.AIRPORTS,
+    "flight_airports_present",
+    "ERROR for a code flights use that neither the airports file nor the reference supplement "
+    "has (staging could not place those flights in time); WARN for codes only the supplement "
+    "fills (BQN, PSE, SJU, STT in 2013): a known gap upstream should close, not a silent pass. "
+    "Not blocking: staging/flights' own blocking check stops the marts on the ERROR case.",
+    reads=[tables.FLIGHTS],
 )
 def raw_airports_cover_flights(config: SampleConfig, warehouse: Warehouse) -> dg.AssetCheckResult:
     with warehouse.connect(read_only=True) as connection:

@@ -7,8 +7,7 @@ import dagster as dg
 from pipeline.defs.marts.tables import CARRIER_MONTHLY_PERFORMANCE
 from pipeline.defs.reports.assets import CHART_FILE_NAME, carrier_on_time_report
 from pipeline.defs.reports.store import ReportStore
-from pipeline.warehouse.checks import result, rows
-from pipeline.warehouse.connection import read_sql
+from pipeline.warehouse.checks import check_rows, result
 from pipeline.warehouse.resources import Warehouse
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -40,8 +39,7 @@ def chart_matches_mart(
     size = _png_size(chart) if chart.is_file() else None
     event = context.instance.get_latest_materialization_event(carrier_on_time_report.key)
     reported = event.asset_materialization.metadata if event and event.asset_materialization else {}
-    with warehouse.connect(read_only=True) as connection:
-        [expected] = rows(connection, read_sql("reports", "checks/mart_carriers_and_months"))
+    [expected] = check_rows(warehouse, "reports", "mart_carriers_and_months")
     found = {name: reported[name].value if name in reported else None for name in expected}
     problems = []
     if not chart.is_file():

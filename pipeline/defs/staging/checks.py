@@ -17,6 +17,7 @@ from pipeline.landing.resources import LandingZone
 from pipeline.warehouse.checks import (
     NO_MONTH,
     SampleConfig,
+    check_rows,
     check_sql,
     duplicate_keys_sql,
     duplicates_result,
@@ -25,9 +26,9 @@ from pipeline.warehouse.checks import (
     rows,
     run_months,
     scope,
+    table_check,
     table_columns,
 )
-from pipeline.warehouse.connection import read_sql
 from pipeline.warehouse.resources import Warehouse
 from pipeline.warehouse.tables import Table
 
@@ -63,7 +64,7 @@ def _key_unique_check(
 ) -> dg.AssetChecksDefinition:
     """ERROR, blocking: each ``key`` of the staging table appears once in the whole of it."""
 
-    @dg.asset_check(asset=table.asset_key, name=name, blocking=True, description=description)
+    @table_check(table, name, description)
     def key_unique(config: SampleConfig, warehouse: Warehouse) -> dg.AssetCheckResult:
         with warehouse.connect(read_only=True) as connection:
             return duplicates_result(
@@ -115,16 +116,13 @@ observation_unique = _key_unique_check(
 )
 
 
-@dg.asset_check(
-    asset=tables.FLIGHTS.asset_key,
-    name="null_rates_within_thresholds",
-    blocking=True,
-    description=(
-        "ERROR, blocking: in each month of the run, the share of nulls in tailnum and the delay and "
-        "air-time columns stays under its threshold. Cancelled flights leave them empty (5.4% in the "
-        "worst month of 2013); far more means the extract lost values, and the delay marts would "
-        "be computed on a biased remainder."
-    ),
+@table_check(
+    tables.FLIGHTS,
+    "null_rates_within_thresholds",
+    "ERROR, blocking: in each month of the run, the share of nulls in tailnum and the delay and "
+    "air-time columns stays under its threshold. Cancelled flights leave them empty (5.4% in the "
+    "worst month of 2013); far more means the extract lost values, and the delay marts would "
+    "be computed on a biased remainder.",
 )
 def null_rates_within_thresholds(
     context: dg.AssetCheckExecutionContext, config: NullRateConfig, warehouse: Warehouse
@@ -176,14 +174,12 @@ def null_rates_within_thresholds(
 def _freshness_check(table: Table, date_column: str) -> dg.AssetChecksDefinition:
     qualified = table.qualified_name
 
-    @dg.asset_check(
-        asset=table.asset_key,
-        name="newest_month_is_fresh",
-        description=(
-            f"WARN, not blocking: the newest month in {qualified} is at most max_months_behind "
-            f"behind the newest {table.name} file landed. Stale data is still correct data; the marts "
-            "may be built from it, but someone should load the missing months."
-        ),
+    @table_check(
+        table,
+        "newest_month_is_fresh",
+        f"WARN, not blocking: the newest month in {qualified} is at most max_months_behind "
+        f"behind the newest {table.name} file landed. Stale data is still correct data; the marts "
+        "may be built from it, but someone should load the missing months.",
     )
     def freshness(
         config: FreshnessConfig, warehouse: Warehouse, landing_zone: LandingZone
@@ -225,14 +221,12 @@ def _freshness_check(table: Table, date_column: str) -> dg.AssetChecksDefinition
     return freshness
 
 
-@dg.asset_check(
-    asset=tables.WEATHER.asset_key,
-    name="readings_plausible",
-    description=(
-        "WARN, not blocking: wind speeds and gusts stay under physical limits. The contract only "
-        "rules out negatives because the 2013 source holds a 1,048 mph reading at EWR; it falls in "
-        "the top wind bin of weather_impact, a known blemish to report, not to stop the marts for."
-    ),
+@table_check(
+    tables.WEATHER,
+    "readings_plausible",
+    "WARN, not blocking: wind speeds and gusts stay under physical limits. The contract only "
+    "rules out negatives because the 2013 source holds a 1,048 mph reading at EWR; it falls in "
+    "the top wind bin of weather_impact, a known blemish to report, not to stop the marts for.",
 )
 def readings_plausible(
     context: dg.AssetCheckExecutionContext, config: WeatherPlausibilityConfig, warehouse: Warehouse
@@ -244,11 +238,8 @@ def readings_plausible(
         "max_gust": config.max_wind_gust_mph,
         "sample_size": config.sample_size,
     }
-    with warehouse.connect(read_only=True) as connection:
-        failing, sample = connection.execute(
-            read_sql("staging", "checks/implausible_wind_readings"), params
-        ).fetchone()
-    sample = sample or []
+    [found] = check_rows(warehouse, "staging", "implausible_wind_readings", params)
+    failing, sample = found["failing_rows"], found["sample"] or []
     return result(
         passed=failing == 0,
         severity=dg.AssetCheckSeverity.WARN,

@@ -6,8 +6,7 @@ import dagster as dg
 from pydantic import Field
 
 from pipeline.defs.staging import tables
-from pipeline.warehouse.checks import SampleConfig, result, rows
-from pipeline.warehouse.connection import read_sql
+from pipeline.warehouse.checks import SampleConfig, check_rows, result, table_check
 from pipeline.warehouse.resources import Warehouse
 from pipeline.warehouse.tables import Table
 
@@ -32,16 +31,9 @@ def _known_reference_check(
     """ERROR, blocking: every flight's value is in ``reference``; ``checks/<name>.sql`` lists the
     unknown ones with their ``flights``, and ``label`` names one in the description."""
 
-    @dg.asset_check(
-        asset=tables.FLIGHTS.asset_key,
-        name=name,
-        blocking=True,
-        additional_deps=[reference.asset_key],
-        description=description,
-    )
+    @table_check(tables.FLIGHTS, name, description, reads=[reference])
     def known_reference(config: SampleConfig, warehouse: Warehouse) -> dg.AssetCheckResult:
-        with warehouse.connect(read_only=True) as connection:
-            unknown = rows(connection, read_sql("staging", f"checks/{name}"))
+        unknown = check_rows(warehouse, "staging", name)
         failing = sum(row["flights"] for row in unknown)
         return result(
             passed=not unknown,
@@ -79,19 +71,16 @@ airports_known = _known_reference_check(
 )
 
 
-@dg.asset_check(
-    asset=tables.FLIGHTS.asset_key,
-    name="airports_from_reference_supplement",
-    additional_deps=[tables.AIRPORTS.asset_key],
-    description=(
-        "WARN, not blocking: airports that flights use but the airports source lacks, known only "
-        "from the reference supplement shipped with the code (Puerto Rico and US Virgin Islands in "
-        "2013). The data is right; the finding is for upstream, and must not hold the marts back."
-    ),
+@table_check(
+    tables.FLIGHTS,
+    "airports_from_reference_supplement",
+    "WARN, not blocking: airports that flights use but the airports source lacks, known only "
+    "from the reference supplement shipped with the code (Puerto Rico and US Virgin Islands in "
+    "2013). The data is right; the finding is for upstream, and must not hold the marts back.",
+    reads=[tables.AIRPORTS],
 )
 def airports_from_reference_supplement(warehouse: Warehouse) -> dg.AssetCheckResult:
-    with warehouse.connect(read_only=True) as connection:
-        supplemented = rows(connection, read_sql("staging", "checks/airports_only_in_supplement"))
+    supplemented = check_rows(warehouse, "staging", "airports_only_in_supplement")
     failing = sum(row["flights"] for row in supplemented)
     return result(
         passed=not supplemented,
@@ -108,21 +97,17 @@ def airports_from_reference_supplement(warehouse: Warehouse) -> dg.AssetCheckRes
     )
 
 
-@dg.asset_check(
-    asset=tables.FLIGHTS.asset_key,
-    name="tailnum_in_planes",
-    additional_deps=[tables.PLANES.asset_key],
-    description=(
-        "WARN, not blocking: the share of flights whose tail number is missing from staging/planes "
-        "stays under max_unknown_share. Such flights stay in the fleet mart as 'unknown'; a jump "
-        "means the planes file lost fleets, worth a look but not a wrong number."
-    ),
+@table_check(
+    tables.FLIGHTS,
+    "tailnum_in_planes",
+    "WARN, not blocking: the share of flights whose tail number is missing from staging/planes "
+    "stays under max_unknown_share. Such flights stay in the fleet mart as 'unknown'; a jump "
+    "means the planes file lost fleets, worth a look but not a wrong number.",
+    reads=[tables.PLANES],
 )
 def tailnum_in_planes(config: UnknownTailnumConfig, warehouse: Warehouse) -> dg.AssetCheckResult:
-    with warehouse.connect(read_only=True) as connection:
-        total, unknown, sample = connection.execute(
-            read_sql("staging", "checks/unknown_tail_numbers"), {"sample_size": config.sample_size}
-        ).fetchone()
+    [found] = check_rows(warehouse, "staging", "unknown_tail_numbers", {"sample_size": config.sample_size})
+    total, unknown = found["flights_with_tailnum"], found["unknown_flights"]
     share = unknown / total if total else 0.0
     passed = share <= config.max_unknown_share
     return result(
@@ -131,7 +116,7 @@ def tailnum_in_planes(config: UnknownTailnumConfig, warehouse: Warehouse) -> dg.
         description=f"{unknown:,} of {total:,} flights ({share:.1%}) have a tail number missing from "
         f"staging.planes; the limit is {config.max_unknown_share:.1%}.",
         failing_rows=int(unknown) if not passed else 0,
-        sample=sample or [],
+        sample=found["sample"] or [],
         unknown_share=float(share),
         flights_with_unknown_tailnum=int(unknown),
     )
