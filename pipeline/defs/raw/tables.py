@@ -12,6 +12,8 @@ Every bound was checked against the 2013 source (336,776 flights, 26,115 weather
 all of it, so a delivery breaking one is new, not the source's habit.
 """
 
+from typing import Any
+
 from pipeline.constants import RAW_SCHEMA
 from pipeline.defs.rules import CARRIER_CODE, DELAY_MINUTES, FAA_CODE, NYC_AIRPORT, TAIL_NUMBER
 from pipeline.warehouse.tables import (
@@ -33,6 +35,13 @@ LINEAGE = (
     column("_source_version", "VARCHAR", "Archive version (first 16 hex digits of the file's SHA-256) read."),
     column("_loaded_at", "TIMESTAMP WITH TIME ZONE", "When the raw load ran (UTC)."),
 )
+
+
+def _landed_file(name: str, description: str, columns: tuple[Column, ...], **options: Any) -> Table:
+    """The raw table of a landed file: the file's ``columns`` in order, then the LINEAGE columns."""
+    return Table(RAW_SCHEMA, name, description, (*columns, *LINEAGE), **options)
+
+
 CLOCK = "local clock time as hhmm (830 is 08:30)"
 # Scheduled times are 0000–2359. Actual times are written 1–2400: the source writes a departure or
 # arrival at midnight as 2400, never 0 (2013: 29 departures and 150 arrivals at 2400, none at 0).
@@ -85,8 +94,7 @@ def _local_date_columns(event: str) -> tuple[Column, ...]:
     )
 
 
-FLIGHTS = Table(
-    RAW_SCHEMA,
+FLIGHTS = _landed_file(
     "flights",
     "Landed flights departing NYC, one partition per month as upstream delivered them.",
     (
@@ -149,7 +157,6 @@ FLIGHTS = Table(
         column(
             "time_hour", "VARCHAR", "Scheduled departure hour in UTC, ISO 8601 text ending in Z.", UTC_HOUR
         ),
-        *LINEAGE,
     ),
     unique=("year", "month", "day", "carrier", "flight", "origin", "sched_dep_time"),
     row_rules=(
@@ -184,8 +191,7 @@ FLIGHTS = Table(
     ),
 )
 
-WEATHER = Table(
-    RAW_SCHEMA,
+WEATHER = _landed_file(
     "weather",
     "Landed hourly weather at EWR, JFK and LGA, one partition per month.",
     (
@@ -205,7 +211,6 @@ WEATHER = Table(
         column("pressure", "DOUBLE", "Sea-level pressure in millibars.", in_range(850, 1100), nullable=True),
         column("visib", "DOUBLE", "Visibility in miles.", at_least(0), nullable=True),
         column("time_hour", "VARCHAR", "Observed hour in UTC, ISO 8601 text ending in Z.", UTC_HOUR),
-        *LINEAGE,
     ),
     # Not (origin, year, month, day, hour): the hour after 01:00 on the day daylight saving ends
     # is 01:00 again (three such pairs in 2013); the UTC hour tells them apart.
@@ -219,20 +224,17 @@ WEATHER = Table(
     ),
 )
 
-AIRLINES = Table(
-    RAW_SCHEMA,
+AIRLINES = _landed_file(
     "airlines",
     "Landed airlines file: carrier code and name.",
     (
         column("carrier", "VARCHAR", "Two-character carrier code.", CARRIER_CODE, unique=True),
         column("name", "VARCHAR", "Full airline name."),
-        *LINEAGE,
     ),
     used_by=("flights.carrier",),
 )
 
-AIRPORTS = Table(
-    RAW_SCHEMA,
+AIRPORTS = _landed_file(
     "airports",
     "Landed airports file: FAA code, position and time zone.",
     (
@@ -256,13 +258,11 @@ AIRPORTS = Table(
             matches(r"^[A-Z][A-Za-z_]+(/[A-Za-z0-9_+-]+)+$"),
             nullable=True,
         ),
-        *LINEAGE,
     ),
     used_by=("flights.origin", "flights.dest"),
 )
 
-PLANES = Table(
-    RAW_SCHEMA,
+PLANES = _landed_file(
     "planes",
     "Landed planes file: tail number, build year, manufacturer and model.",
     (
@@ -291,7 +291,6 @@ PLANES = Table(
             "Type of engine.",
             one_of(["Turbo-fan", "Turbo-jet", "Turbo-prop", "Turbo-shaft", "Reciprocating", "4 Cycle"]),
         ),
-        *LINEAGE,
     ),
     used_by=("flights.tailnum",),
 )
