@@ -7,9 +7,17 @@ the domain is stated once, in ``pipeline/defs/raw/tables.py``, and checked at in
 
 from pipeline.constants import STAGING_SCHEMA
 from pipeline.defs.raw import tables as raw
-from pipeline.warehouse.tables import Rule, Table, carried, column, matches
+from pipeline.warehouse.tables import Column, Rule, Table, carried, column, matches
 
 UTC = "TIMESTAMP WITH TIME ZONE"
+
+
+def nullable_renamed(source: Table, *renamed: tuple[str, str, str]) -> tuple[Column, ...]:
+    """Nullable columns carried from ``source``, each given as (source column, name here, description)."""
+    return tuple(
+        carried(source, source_column, description, name=name, nullable=True)
+        for source_column, name, description in renamed
+    )
 
 
 def lineage(table: str):
@@ -115,51 +123,18 @@ WEATHER = Table(
         column("observation_date", "DATE", "Local (New York) date of the observation."),
         carried(raw.WEATHER, "hour", "Local (New York) hour of the observation, 0–23.", name="local_hour"),
         column("observed_at", UTC, "The observed hour as an instant (UTC)."),
-        carried(
+        *nullable_renamed(
             raw.WEATHER,
-            "temp",
-            "Temperature in °F; null when not reported.",
-            name="temperature_f",
-            nullable=True,
-        ),
-        carried(
-            raw.WEATHER, "dewp", "Dew point in °F; null when not reported.", name="dew_point_f", nullable=True
-        ),
-        carried(
-            raw.WEATHER,
-            "humid",
-            "Relative humidity in percent, 0–100.",
-            name="relative_humidity",
-            nullable=True,
-        ),
-        carried(
-            raw.WEATHER,
-            "wind_dir",
-            "Wind direction in degrees, 0–360.",
-            name="wind_direction_deg",
-            nullable=True,
-        ),
-        # Only the sign: the source has a 1,048 mph reading that readings_plausible reports (WARN).
-        carried(
-            raw.WEATHER, "wind_speed", "Sustained wind speed in mph.", name="wind_speed_mph", nullable=True
-        ),
-        carried(raw.WEATHER, "wind_gust", "Wind gust speed in mph.", name="wind_gust_mph", nullable=True),
-        carried(
-            raw.WEATHER,
-            "precip",
-            "Precipitation during the hour in inches.",
-            name="precipitation_in",
-            nullable=True,
-        ),
-        carried(
-            raw.WEATHER, "pressure", "Sea-level pressure in millibars.", name="pressure_mbar", nullable=True
-        ),
-        carried(
-            raw.WEATHER,
-            "visib",
-            "Visibility in miles (10 is the reporting maximum).",
-            name="visibility_miles",
-            nullable=True,
+            ("temp", "temperature_f", "Temperature in °F; null when not reported."),
+            ("dewp", "dew_point_f", "Dew point in °F; null when not reported."),
+            ("humid", "relative_humidity", "Relative humidity in percent, 0–100."),
+            ("wind_dir", "wind_direction_deg", "Wind direction in degrees, 0–360."),
+            # Only the sign: the source has a 1,048 mph reading that readings_plausible reports (WARN).
+            ("wind_speed", "wind_speed_mph", "Sustained wind speed in mph."),
+            ("wind_gust", "wind_gust_mph", "Wind gust speed in mph."),
+            ("precip", "precipitation_in", "Precipitation during the hour in inches."),
+            ("pressure", "pressure_mbar", "Sea-level pressure in millibars."),
+            ("visib", "visibility_miles", "Visibility in miles (10 is the reporting maximum)."),
         ),
         *lineage("weather"),
     ),
@@ -173,47 +148,14 @@ AIRPORTS = Table(
     (
         carried(raw.AIRPORTS, "faa", "FAA airport code.", unique=True),
         column("airport_name", "VARCHAR", "Airport name, trimmed."),
-        carried(
+        *nullable_renamed(
             raw.AIRPORTS,
-            "lat",
-            "Latitude in degrees; null for reference-only airports.",
-            name="latitude",
-            nullable=True,
-        ),
-        carried(
-            raw.AIRPORTS,
-            "lon",
-            "Longitude in degrees; null for reference-only airports.",
-            name="longitude",
-            nullable=True,
-        ),
-        carried(
-            raw.AIRPORTS,
-            "alt",
-            "Altitude in feet; null for reference-only airports.",
-            name="altitude_ft",
-            nullable=True,
-        ),
-        carried(
-            raw.AIRPORTS,
-            "tz",
-            "Standard-time offset from UTC in hours.",
-            name="utc_offset_hours",
-            nullable=True,
-        ),
-        carried(
-            raw.AIRPORTS,
-            "dst",
-            "Daylight saving rule: A (US), U (unknown), N (none).",
-            name="dst_rule",
-            nullable=True,
-        ),
-        carried(
-            raw.AIRPORTS,
-            "tzone",
-            "IANA time zone used to place local clock times; null when unknown.",
-            name="time_zone",
-            nullable=True,
+            ("lat", "latitude", "Latitude in degrees; null for reference-only airports."),
+            ("lon", "longitude", "Longitude in degrees; null for reference-only airports."),
+            ("alt", "altitude_ft", "Altitude in feet; null for reference-only airports."),
+            ("tz", "utc_offset_hours", "Standard-time offset from UTC in hours."),
+            ("dst", "dst_rule", "Daylight saving rule: A (US), U (unknown), N (none)."),
+            ("tzone", "time_zone", "IANA time zone used to place local clock times; null when unknown."),
         ),
         column(
             "from_reference_supplement",
