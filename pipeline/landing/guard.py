@@ -1,8 +1,8 @@
 """The volume guard: a delivery that would replace good data with much less of it is held.
 
 A file that passed every input rule can still be wrong as a whole: a month cut short upstream, a
-dimension truncated at line 700. Before anything is archived or written, each validated delivery
-is compared with what the warehouse holds:
+dimension truncated at line 700. Before the load commits, each checked delivery is compared with
+what the warehouse held before it (``read_stored``, read when the run starts the load):
 
 - **shrink**: a month or dimension with fewer than ``1 - max_drop_share`` of the rows it replaces;
 - **far below the other months**: a month with fewer than ``min_share_of_typical_month`` of the
@@ -94,17 +94,41 @@ def _drop_holds(delivery: Delivery, replaced: int | None, what: str, settings: G
     return []
 
 
-def _stored_months(conn, table: Table) -> dict[date, int]:
-    return dict(
-        conn.execute(read_template("stored_rows_per_month"), {"table": table.qualified_name}).fetchall()
-    )
+@dataclass(frozen=True)
+class Stored:
+    """What the warehouse holds of a table before a load: what the guard compares deliveries with.
+
+    ``months``: rows per stored month of a monthly table. ``rows``: a dimension's stored rows (None:
+    no table yet). ``used_keys``: the dimension's stored key values that stored facts use.
+    """
+
+    months: Mapping[date, int] = field(default_factory=dict)
+    rows: int | None = None
+    used_keys: frozenset[str] = frozenset()
 
 
-def _stored_keys(conn, schema: str, table: str, column: str) -> set[str]:
+def _keys(conn, schema: str, table: str, column: str) -> set[str]:
     if not table_exists(conn, schema, table):
         return set()
     sql = read_template("stored_keys", column=quote(column))
     return {value for (value,) in conn.execute(sql, {"table": f"{schema}.{table}"}).fetchall()}
+
+
+def read_stored(conn: duckdb.DuckDBPyConnection | None, table: Table, *, monthly: bool) -> Stored:
+    """What ``table`` holds now (``conn`` None: there is no warehouse yet)."""
+    if conn is None or not table_exists(conn, table.schema, table.name):
+        return Stored()
+    if monthly:
+        sql = read_template("stored_rows_per_month")
+        return Stored(months=dict(conn.execute(sql, {"table": table.qualified_name}).fetchall()))
+    rows = conn.execute(read_template("stored_rows"), {"table": table.qualified_name}).fetchall()[0][0]
+    used: set[str] = set()
+    if table.used_by:
+        for use in table.used_by:
+            fact, column = use.split(".")
+            used |= _keys(conn, table.schema, fact, column)
+        used &= _keys(conn, table.schema, table.name, table.key[0])
+    return Stored(rows=rows, used_keys=frozenset(used))
 
 
 def _check_month(
@@ -124,23 +148,12 @@ def _check_month(
 
 
 def _check_dimension(
-    conn, table: Table, delivery: Delivery, settings: GuardSettings
+    table: Table, stored: Stored, delivery: Delivery, settings: GuardSettings
 ) -> tuple[dict[str, Any], list[str]]:
-    exists = table_exists(conn, table.schema, table.name)
-    replaced = (
-        conn.execute(read_template("stored_rows"), {"table": table.qualified_name}).fetchone()[0]
-        if exists
-        else None
-    )
-    numbers: dict[str, Any] = {"replaced_rows": replaced}
-    holds = _drop_holds(delivery, replaced, table.name, settings)
-    if exists and table.used_by and delivery.keys is not None:
-        stored_keys = _stored_keys(conn, table.schema, table.name, table.key[0])
-        used: set[str] = set()
-        for use in table.used_by:
-            fact, column = use.split(".")
-            used |= _stored_keys(conn, table.schema, fact, column)
-        orphaned = sorted((used & stored_keys) - delivery.keys)
+    numbers: dict[str, Any] = {"replaced_rows": stored.rows}
+    holds = _drop_holds(delivery, stored.rows, table.name, settings)
+    if stored.rows is not None and table.used_by and delivery.keys is not None:
+        orphaned = sorted(stored.used_keys - delivery.keys)
         numbers["orphaned_keys"] = len(orphaned)
         numbers["orphaned_sample"] = orphaned[:MAX_KEYS_NAMED]
         if orphaned:
@@ -153,29 +166,18 @@ def _check_dimension(
 
 
 def assess(
-    conn: duckdb.DuckDBPyConnection | None,
-    table: Table,
-    deliveries: Sequence[Delivery],
-    settings: GuardSettings,
+    stored: Stored, table: Table, deliveries: Sequence[Delivery], settings: GuardSettings
 ) -> Assessment:
-    """Compare ``deliveries`` of ``table`` with the stored data (``conn`` None: nothing is stored)."""
+    """Compare ``deliveries`` of ``table`` with what was ``stored`` before the load."""
     assessment = Assessment()
-    monthly = any(delivery.month_start for delivery in deliveries)
-    stored = (
-        _stored_months(conn, table)
-        if conn and monthly and table_exists(conn, table.schema, table.name)
-        else {}
-    )
     new = {delivery.month_start: delivery.rows for delivery in deliveries}
     for delivery in deliveries:
         if delivery.month_start is not None:
-            months = {**stored, **new}
+            months = {**stored.months, **new}
             others = [rows for month, rows in months.items() if month != delivery.month_start]
-            numbers, holds = _check_month(delivery, stored, others, settings)
-        elif conn is not None:
-            numbers, holds = _check_dimension(conn, table, delivery, settings)
+            numbers, holds = _check_month(delivery, stored.months, others, settings)
         else:
-            numbers, holds = {"replaced_rows": None}, []
+            numbers, holds = _check_dimension(table, stored, delivery, settings)
         assessment.files.append({"file": delivery.file_name, "rows": delivery.rows, **numbers, "held": holds})
         assessment.holds.extend(holds)
     return assessment

@@ -21,6 +21,7 @@ from pipeline_tests.conftest import (
     make_resources,
     read_note,
     step_failure_message,
+    stored_tables,
 )
 
 FLIGHTS_JANUARY = "flights_2013-01.csv"
@@ -112,7 +113,7 @@ def test_a_symlinked_landing_file_is_refused_and_quarantined(tmp_path, seeded_la
 
     assert not result.success
     assert "is a symbolic link" in step_failure_message(result)
-    assert not (tmp_path / "warehouse.duckdb").exists()
+    assert stored_tables(tmp_path / "warehouse.duckdb") == [], "the load rolled back: nothing is stored"
     assert not (landing_dir / FLIGHTS_JANUARY).is_symlink()
     assert outside.read_bytes() == (seeded_landing / FLIGHTS_JANUARY).read_bytes()
     [note] = (tmp_path / "quarantine").glob("*.reason.json")

@@ -1,27 +1,30 @@
 """Group "raw": landed source files loaded as they arrived, typed, with their lineage.
 
-Monthly files (flights, weather) load one partition per month; the dimensions load whole. Each file
-is validated first (``pipeline.landing.ingest``): a bad one is quarantined and the run fails naming
-the file, line, column and value. A good one passes the volume guard (``pipeline.landing.guard``:
-a delivery much smaller than what it replaces, or a dimension that would orphan keys the stored
-flights use, is held unless accepted on purpose), is archived, and DuckDB reads the archived copy
-straight into the warehouse (no pandas): the IO manager replaces the slice in one transaction.
+Monthly files (flights, weather) load one partition per month; the dimensions load whole. The
+asset receives the files (``pipeline.landing.load``: each copied aside while it is hashed) and hands
+them to the IO manager, which replaces the slice in one transaction: there each file is parsed once
+by DuckDB on the warehouse's connection (no pandas), checked (``pipeline.landing.ingest``) and
+inserted. A bad file is quarantined and the run fails naming the file, line, column and value; the
+volume guard (``pipeline.landing.guard``: a delivery much smaller than what it replaces, or a
+dimension that would orphan keys the stored flights use) holds a delivery unless it is accepted on
+purpose. Either way the transaction rolls back; otherwise the copies are archived and it commits.
 """
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 import dagster as dg
 from pydantic import Field
 
 from pipeline.defs.raw import tables
 from pipeline.landing import guard
-from pipeline.landing.ingest import LandingRequest, RejectedLandingFiles, accept_landed_files
+from pipeline.landing.load import LandedFiles, LandingRequest, RejectedLandingFiles, receive
 from pipeline.landing.names import dimension_file_name, monthly_file_name
 from pipeline.landing.resources import LandingZone
 from pipeline.partitions import monthly_partitions
-from pipeline.warehouse.connection import read_sql, sql_code_reference
-from pipeline.warehouse.outputs import WarehouseQuery
+from pipeline.warehouse.connection import sql_code_reference
 from pipeline.warehouse.resources import Warehouse
 from pipeline.warehouse.tables import Table
 
@@ -61,22 +64,23 @@ def _acceptance(context: dg.AssetExecutionContext, config: RawLoadConfig) -> dic
     return {"reason": reason, "via": via, "run_id": context.run.run_id, **who}
 
 
+def _stored(warehouse: Warehouse, table: Table, *, monthly: bool) -> guard.Stored:
+    """What the table holds before the load, for the volume guard."""
+    if not warehouse.database.exists():
+        return guard.read_stored(None, table, monthly=monthly)
+    with warehouse.connect(read_only=True) as conn:
+        return guard.read_stored(conn, table, monthly=monthly)
+
+
 def _guard(
-    context: dg.AssetExecutionContext, table: Table, warehouse: Warehouse, config: RawLoadConfig
-) -> tuple[Callable[[list[guard.Delivery]], None], guard.Assessment, dict[str, str] | None]:
-    """The guard as ``accept_landed_files`` calls it, what it found (filled in when it runs), and
-    the operator's acceptance."""
+    context: dg.AssetExecutionContext, table: Table, stored: guard.Stored, config: RawLoadConfig
+) -> Callable[[list[guard.Delivery]], Mapping[str, Any]]:
+    """The volume guard as the load calls it: raises to hold, else returns what it found."""
     settings = guard.GuardSettings(config.max_drop_share, config.min_share_of_typical_month)
     accepted = _acceptance(context, config)
-    found = guard.Assessment()
 
-    def check(deliveries: list[guard.Delivery]) -> None:
-        if warehouse.database.exists():
-            with warehouse.connect(read_only=True) as conn:
-                assessment = guard.assess(conn, table, deliveries, settings)
-        else:
-            assessment = guard.assess(None, table, deliveries, settings)
-        found.files[:], found.holds[:] = assessment.files, assessment.holds
+    def check(deliveries: list[guard.Delivery]) -> Mapping[str, Any]:
+        assessment = guard.assess(stored, table, deliveries, settings)
         if assessment.holds and accepted is None:
             raise guard.HeldDeliveries(assessment)
         if assessment.holds:
@@ -84,54 +88,37 @@ def _guard(
                 "The volume guard would hold this load; accepted "
                 f"({accepted['via']}: {accepted['reason']!r}):\n" + "\n".join(assessment.holds)
             )
+        return {"volume_guard": assessment.files} | (
+            {"volume_change_accepted": accepted} if assessment.holds else {}
+        )
 
-    return check, found, accepted
+    return check
 
 
-def _accepted_paths(
-    context: dg.AssetExecutionContext,
-    landing_zone: LandingZone,
-    warehouse: Warehouse,
-    config: RawLoadConfig,
-    table: Table,
-    requests: Sequence[LandingRequest],
-) -> list[str]:
-    """Validate, guard and archive the files; their archived copies, or a Failure naming what was wrong."""
-    check, found, accepted = _guard(context, table, warehouse, config)
-    try:
-        accepted_files = accept_landed_files(landing_zone, requests, context.run.run_id, guard=check)
-    except RejectedLandingFiles as error:
-        raise dg.Failure(
-            description=str(error),
-            metadata={
-                "quarantined": dg.MetadataValue.json(
-                    [str(rejection.quarantined.path) for rejection in error.rejections]
-                ),
-            },
-            allow_retries=False,
-        ) from error
-    except guard.HeldDeliveries as error:
-        raise dg.Failure(
-            description=str(error),
-            metadata={"volume_guard": dg.MetadataValue.json(error.assessment.files)},
-            allow_retries=False,
-        ) from error
-    context.add_output_metadata(
-        {
-            "source_files": dg.MetadataValue.json(
-                [
-                    {"file": file.path.name, "sha256": file.sha256, "archived_copy": str(file.path)}
-                    for file in accepted_files
-                ]
-            ),
-            "volume_guard": dg.MetadataValue.json(found.files),
-        }
-        | ({"volume_change_accepted": dg.MetadataValue.json(accepted)} if found.holds and accepted else {})
-    )
-    context.log.info(
-        f"Loading {len(accepted_files)} file(s): {', '.join(str(f.path) for f in accepted_files)}"
-    )
-    return [str(file.path) for file in accepted_files]
+@dataclass
+class RawTableLoad(LandedFiles):
+    """The load as a Dagster output: its findings as metadata, a rejection or hold as a Failure."""
+
+    def insert(self, connection, table: str) -> Mapping[str, Any]:
+        try:
+            found = super().insert(connection, table)
+        except RejectedLandingFiles as error:
+            raise dg.Failure(
+                description=str(error),
+                metadata={
+                    "quarantined": dg.MetadataValue.json(
+                        [str(rejection.quarantined.path) for rejection in error.rejections]
+                    ),
+                },
+                allow_retries=False,
+            ) from error
+        except guard.HeldDeliveries as error:
+            raise dg.Failure(
+                description=str(error),
+                metadata={"volume_guard": dg.MetadataValue.json(error.assessment.files)},
+                allow_retries=False,
+            ) from error
+        return {name: dg.MetadataValue.json(value) for name, value in found.items()}
 
 
 def _raw_asset(table: Table, *, monthly: bool) -> dg.AssetsDefinition:
@@ -152,7 +139,7 @@ def _raw_asset(table: Table, *, monthly: bool) -> dg.AssetsDefinition:
         config: RawLoadConfig,
         landing_zone: LandingZone,
         warehouse: Warehouse,
-    ) -> WarehouseQuery:
+    ) -> RawTableLoad:
         if monthly:
             requests = [
                 LandingRequest(table.name, monthly_file_name(table.name, key), date.fromisoformat(key))
@@ -160,8 +147,12 @@ def _raw_asset(table: Table, *, monthly: bool) -> dg.AssetsDefinition:
             ]
         else:
             requests = [LandingRequest(table.name, dimension_file_name(table.name))]
-        paths = _accepted_paths(context, landing_zone, warehouse, config, table, requests)
-        return WarehouseQuery(read_sql("raw", "landed_file"), {"path": paths, "columns": table.csv_columns()})
+        stored = _stored(warehouse, table, monthly=monthly)
+        files = receive(landing_zone, requests)
+        context.log.info(f"Received {len(files)} file(s): {', '.join(file.landed.name for file in files)}")
+        return RawTableLoad(
+            table, files, landing_zone, context.run.run_id, guard=_guard(context, table, stored, config)
+        )
 
     return raw_table
 

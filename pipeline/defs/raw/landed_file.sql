@@ -1,19 +1,11 @@
--- Landed files of one raw table (a file per month of the run, or the one dimension file), typed
--- as the table's declaration says ($columns, from pipeline/defs/raw/tables.py), with lineage.
--- Strict parsing: a row with the wrong column count or a value that does not fit its type fails
--- the load with the file, line and column in DuckDB's message.
+-- One landed file into its raw table (__target__, created from pipeline/defs/raw/tables.py): the
+-- temporary table landed holds the file parsed once as text and checked against the declaration
+-- (pipeline/landing/ingest.py), so each value is the exact text of its column's type, which the
+-- insert casts by column name. Lineage: the file's name and archived version (its SHA-256 prefix).
+insert into __target__ by name
 select
-    * exclude (filename),
-    parse_filename(filename) as _source_file,
-    -- the archive version read (pipeline/landing/archive.py: <archive>/<file>/<version>/<file>)
-    string_split(filename, '/')[-2] as _source_version,
+    landed.* exclude (_record),
+    $source_file as _source_file,
+    $source_version as _source_version,
     current_timestamp as _loaded_at
-from read_csv(
-    $path,
-    header = true,
-    nullstr = 'NA',
-    auto_detect = false,
-    strict_mode = true,
-    filename = true,
-    columns = $columns
-)
+from landed

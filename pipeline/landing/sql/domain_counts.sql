@@ -6,7 +6,7 @@
 -- only, every value is a $parameter.
 with typed as (
     select
-        landed.rowid as landed_record,
+        landed._record as landed_record,
         __typed_columns__
     from landed
 )

@@ -3,7 +3,7 @@
 -- (<failing>), both generated from the table's declaration by pipeline/landing/domain.py.
 with typed as (
     select
-        landed.rowid as landed_record,
+        landed._record as landed_record,
         __typed_columns__
     from landed
 )

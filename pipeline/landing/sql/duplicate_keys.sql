@@ -1,10 +1,10 @@
 -- Keys (<key_columns>, the table's declared key, compared as delivered text) held by more than
 -- one line: the first few with the lines holding each, and how many surplus rows there are in all.
 select
-    list(landed.rowid order by landed.rowid) as records,
+    list(landed._record order by landed._record) as records,
     sum(count(*) - 1) over () as surplus_rows
 from landed
 group by __key_columns__
 having count(*) > 1
-order by min(landed.rowid)
+order by min(landed._record)
 limit $sample_size

@@ -1,6 +1,8 @@
--- Parse a landed file as the raw load does, but read on past bad rows: each one is recorded with
--- its line and column in reject_errors, and the rows that parse are kept in a temporary table.
-create temp table landed as
+-- Parse a landed file once, every column as text, into the temporary table landed_text (numbered
+-- by number_records.sql): the checks read it, and a clean file is inserted from it
+-- (pipeline/defs/raw/landed_file.sql). Bad rows do not stop the parse: each is recorded with its
+-- line and column in reject_errors.
+create or replace temp table landed_text as
 select *
 from read_csv(
     $path,

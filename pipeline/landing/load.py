@@ -1,0 +1,237 @@
+"""A raw load: the requested landed files received, then parsed once each inside the write.
+
+In the asset, before the warehouse is opened (``receive``): each requested file is found (plain or
+``.gz``, never both), so a missing one fails the run before anything else happens.
+
+In the IO manager's write transaction (``LandedFiles.insert``): each file is copied under
+``<archive>/.incoming`` while it is hashed, so what is checked, kept and loaded are the same bytes
+even if upstream overwrites the landing file meanwhile; the copy is parsed once on the warehouse's
+connection and checked (``ingest.py``); a clean one is inserted from that parse with its lineage. If any file has problems, each bad one is moved to quarantine beside a note of the
+reason and the load raises: the transaction rolls back and every stored partition stays as it
+was. The volume guard (``guard.py``) then sees every file's rows and keys, and may hold the
+delivery the same way. Only then do the copies go to the archive, and the transaction commits.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from pipeline.files import sha256_of
+from pipeline.landing import archive
+from pipeline.landing.guard import Delivery
+from pipeline.landing.ingest import MAX_PROBLEMS_REPORTED, inspect_landed_file
+from pipeline.landing.names import COMPRESSED_SUFFIX, UnsafeLandingPath
+from pipeline.landing.quarantine import Problem, QuarantinedFile, quarantine
+from pipeline.landing.resources import LandingZone
+from pipeline.warehouse.connection import read_sql
+from pipeline.warehouse.identifiers import qualified_table_name
+from pipeline.warehouse.outputs import WarehouseLoad
+from pipeline.warehouse.tables import Table
+
+
+class MissingLandingFile(FileNotFoundError):
+    """A file the asset needs has not landed."""
+
+
+class AmbiguousDelivery(FileExistsError):
+    """The same file landed both plain and compressed: which one to load is not for us to guess."""
+
+
+@dataclass(frozen=True)
+class LandingRequest:
+    """One landed file a load needs (its plain ``.csv`` name); ``month_start`` set for monthly files."""
+
+    table: str
+    file_name: str
+    month_start: date | None = None
+
+
+@dataclass(frozen=True)
+class Rejection:
+    original_path: Path
+    problems: Sequence[Problem]
+    quarantined: QuarantinedFile
+
+    def describe(self) -> str:
+        shown = [f"  - {problem}" for problem in self.problems[:MAX_PROBLEMS_REPORTED]]
+        hidden = len(self.problems) - len(shown)
+        more = [f"  - ... and {hidden} more (see the note)"] if hidden > 0 else []
+        return "\n".join(
+            [
+                f"{self.original_path} was rejected "
+                f"({len(self.problems)} problem{'s' if len(self.problems) != 1 else ''}):",
+                *shown,
+                *more,
+                f"  moved to {self.quarantined.path}",
+                f"  reason in {self.quarantined.note_path}",
+            ]
+        )
+
+
+class RejectedLandingFiles(ValueError):
+    """One or more landed files failed validation and were quarantined."""
+
+    def __init__(self, rejections: Sequence[Rejection]):
+        self.rejections = list(rejections)
+        super().__init__(
+            "\n".join(
+                [
+                    *(rejection.describe() for rejection in self.rejections),
+                    "Nothing was loaded: the warehouse is unchanged. Drop a corrected file under "
+                    "the same name to load it.",
+                ]
+            )
+        )
+
+
+def find_delivery(landing_zone: LandingZone, file_name: str) -> Path:
+    """The landed file for ``file_name``: itself, or ``<file_name>.gz``; never both."""
+    found = [
+        landing_zone.root / name
+        for name in (file_name, file_name + COMPRESSED_SUFFIX)
+        if (landing_zone.root / name).is_symlink() or (landing_zone.root / name).exists()
+    ]
+    if not found:
+        raise MissingLandingFile(
+            f"Expected landing file {landing_zone.root / file_name} (or {file_name}{COMPRESSED_SUFFIX}) "
+            "does not exist; upstream has not delivered it yet."
+        )
+    if len(found) > 1:
+        raise AmbiguousDelivery(
+            f"Both {found[0]} and {found[1]} have landed: two deliveries of the same data. Nothing "
+            "was loaded; remove the one that should not load (or move it aside) and re-run."
+        )
+    return found[0]
+
+
+@dataclass(frozen=True)
+class ReceivedFile:
+    """A requested file as found in the landing folder, or with the problem that refused it at once."""
+
+    request: LandingRequest
+    landed: Path
+    refused: list[Problem] = field(default_factory=list)
+
+
+def _reject(
+    landed: Path,
+    snapshot: archive.Snapshot | None,
+    problems: list[Problem],
+    landing_zone: LandingZone,
+    run_id: str | None,
+) -> Rejection:
+    """Quarantine what was checked: the landing file, or the copy if the file changed since."""
+    reason = "; ".join(str(problem) for problem in problems[:MAX_PROBLEMS_REPORTED])
+    if snapshot is None or sha256_of(landed) == snapshot.sha256:
+        quarantined = quarantine(
+            landed, landing_zone.quarantine_root, reason=reason, problems=problems, run_id=run_id
+        )
+        if snapshot is not None:
+            archive.discard(snapshot)
+    else:  # upstream replaced the file meanwhile: keep the new one for the next run
+        quarantined = quarantine(
+            snapshot.path,
+            landing_zone.quarantine_root,
+            reason=reason,
+            problems=problems,
+            run_id=run_id,
+            original_path=landed,
+        )
+    return Rejection(landed, problems, quarantined)
+
+
+def receive(landing_zone: LandingZone, requests: Sequence[LandingRequest]) -> list[ReceivedFile]:
+    """Find each requested file; raises if one has not landed. A symlink is refused (quarantined)."""
+    received: list[ReceivedFile] = []
+    for request in requests:
+        landed = find_delivery(landing_zone, request.file_name)
+        try:
+            landing_zone.landed_file(landed.name)
+        except UnsafeLandingPath as error:
+            if not landed.is_symlink():
+                raise
+            received.append(ReceivedFile(request, landed, [Problem(str(error))]))
+            continue
+        received.append(ReceivedFile(request, landed))
+    return received
+
+
+@dataclass
+class LandedFiles(WarehouseLoad):
+    """The received files of one raw table, as the output the IO manager writes (see the module).
+
+    ``guard`` sees every checked file before anything is archived and returns metadata for the
+    materialization; if it raises (the volume guard holds the delivery) the copies are discarded,
+    nothing is quarantined and nothing is written.
+    """
+
+    table: Table
+    files: Sequence[ReceivedFile]
+    landing_zone: LandingZone
+    run_id: str | None
+    guard: Callable[[list[Delivery]], Mapping[str, Any]] | None = None
+
+    @property
+    def columns(self) -> Mapping[str, str]:
+        return {column.name: column.type for column in self.table.columns}
+
+    def _check_and_insert(
+        self, conn: duckdb.DuckDBPyConnection, target: str, snapshots: list[archive.Snapshot]
+    ) -> list[Delivery]:
+        insert_sql = read_sql("raw", "landed_file").replace(
+            "__target__", qualified_table_name(*target.split("."))
+        )
+        rejections: list[Rejection] = []
+        deliveries: list[Delivery] = []
+        for file in self.files:
+            request, snapshot = file.request, None
+            if file.refused:
+                rejections.append(_reject(file.landed, None, file.refused, self.landing_zone, self.run_id))
+                continue
+            snapshot = archive.take_snapshot(file.landed, self.landing_zone.archive_root)
+            snapshots.append(snapshot)
+            inspection = inspect_landed_file(snapshot.path, request.table, request.month_start, conn=conn)
+            if inspection.problems:
+                rejections.append(
+                    _reject(file.landed, snapshot, inspection.problems, self.landing_zone, self.run_id)
+                )
+                continue
+            if not rejections:  # after a rejection nothing commits: the rest are only checked
+                version = snapshot.sha256[: archive.VERSION_DIGITS]
+                conn.execute(
+                    insert_sql, {"source_file": file.landed.name, "source_version": version}
+                ).fetchall()
+            deliveries.append(
+                Delivery(
+                    request.table, file.landed.name, request.month_start, inspection.rows, inspection.keys
+                )
+            )
+        conn.execute("drop view if exists landed").fetchall()
+        conn.execute("drop table if exists landed_text").fetchall()
+        if rejections:
+            raise RejectedLandingFiles(rejections)
+        return deliveries
+
+    def insert(self, connection: duckdb.DuckDBPyConnection, table: str) -> Mapping[str, Any]:
+        snapshots: list[archive.Snapshot] = []
+        try:
+            deliveries = self._check_and_insert(connection, table, snapshots)
+            guarded = self.guard(deliveries) if self.guard is not None else {}
+        except BaseException:
+            for snapshot in snapshots:  # the private copies; the landing files are untouched
+                archive.discard(snapshot)
+            raise
+        archived = [
+            archive.keep(snapshot, self.landing_zone.archive_root, self.run_id) for snapshot in snapshots
+        ]
+        source_files = [
+            {"file": file.path.name, "sha256": file.sha256, "archived_copy": str(file.path)}
+            for file in archived
+        ]
+        return {"source_files": source_files, **guarded}
