@@ -35,14 +35,6 @@ from pipeline.warehouse.outputs import WarehouseLoad
 from pipeline.warehouse.tables import Table
 
 
-class MissingLandingFile(FileNotFoundError):
-    """A file the asset needs has not landed."""
-
-
-class AmbiguousDelivery(FileExistsError):
-    """The same file landed both plain and compressed: which one to load is not for us to guess."""
-
-
 @dataclass(frozen=True)
 class LandingRequest:
     """One landed file a load needs (its plain ``.csv`` name); ``month_start`` set for monthly files."""
@@ -88,6 +80,14 @@ class RejectedLandingFiles(ValueError):
                 ]
             )
         )
+
+
+class MissingLandingFile(FileNotFoundError):
+    """A file the asset needs has not landed."""
+
+
+class AmbiguousDelivery(FileExistsError):
+    """The same file landed both plain and compressed: which one to load is not for us to guess."""
 
 
 def find_delivery(landing_zone: LandingZone, file_name: str) -> Path:

@@ -10,13 +10,8 @@ import pytest
 
 from pipeline.definitions import defs
 from pipeline.landing.archive import archived_versions
-from pipeline_tests.conftest import (
-    load_flights,
-    make_resources,
-    read_note,
-    step_failure_message,
-    stored_tables,
-)
+from pipeline_tests import conftest
+from pipeline_tests.conftest import load_flights, make_resources, read_note, step_failure_message
 
 JANUARY = "2013-01-01"
 FLIGHTS_JANUARY = "flights_2013-01.csv"
@@ -90,7 +85,9 @@ def test_the_same_month_delivered_plain_and_compressed_loads_neither(tmp_path, s
     assert f"Both {plain} and {plain}.gz have landed: two deliveries of the same data" in message
     assert plain.exists() and (gz_landing["landing"] / f"{FLIGHTS_JANUARY}.gz").exists()
     assert not (tmp_path / "quarantine").exists()
-    assert stored_tables(tmp_path / "warehouse.duckdb") == [], "the load rolled back: nothing is stored"
+    assert conftest.stored_tables(tmp_path / "warehouse.duckdb") == [], (
+        "the load rolled back: nothing is stored"
+    )
 
 
 @pytest.mark.parametrize(
@@ -117,4 +114,6 @@ def test_a_bad_gzip_delivery_is_quarantined(tmp_path, seeded_landing, make, phra
     [note_path] = (tmp_path / "quarantine").glob("*.reason.json")
     assert read_note(note_path)["file"] == landed.name
     assert note_path.with_name(note_path.name.removesuffix(".reason.json")).read_bytes() == bad
-    assert stored_tables(tmp_path / "warehouse.duckdb") == [], "the load rolled back: nothing is stored"
+    assert conftest.stored_tables(tmp_path / "warehouse.duckdb") == [], (
+        "the load rolled back: nothing is stored"
+    )
