@@ -1,9 +1,10 @@
 """The floor: the pipeline's SQL files run straight on DuckDB, no Dagster, no Python around them.
 
 Every SQL file a full run executes is run here with the same parameters and in the pipeline's
-order: each landed file is validated by the ingest's own function (``pipeline.landing.ingest``,
-its SQL in ``pipeline/landing/sql`` on an in-memory database) before the raw SQL loads it; then
-staging and marts. Tables are created with ``create or replace table ... as``, each statement
+order: each landed file is parsed once and checked by the ingest's own function
+(``pipeline.landing.ingest``, its SQL in ``pipeline/landing/sql``) on the warehouse's connection,
+and the raw SQL inserts that parse into the table declared in ``pipeline/defs/raw/tables.py``;
+then staging and marts, created with ``create or replace table ... as``. Each statement is
 autocommitted.
 
 What the pipeline does beyond that is its own cost and has no counterpart here: copying and hashing
@@ -34,6 +35,7 @@ from pipeline.landing import ingest
 from pipeline.landing.names import dimension_file_name, monthly_file_name
 from pipeline.warehouse.connection import read_sql
 from pipeline.warehouse.outputs import SqlFunction
+from pipeline.warehouse.type_handlers import create_table_sql
 
 FIRST_MONTH, END_MONTH = "2013-01-01", "2014-01-01"
 MONTH_KEYS = [f"2013-{month:02d}-01" for month in range(1, 13)]
@@ -62,10 +64,7 @@ class Step:
 
 def _dimension(table: str) -> dict[str, Any]:
     return {
-        "params": lambda landing_dir: {
-            "path": str(landing_dir / dimension_file_name(table)),
-            "columns": RAW_TABLES[table].csv_columns(),
-        },
+        "params": _no_params,
         "landed_files": lambda landing_dir: [(landing_dir / dimension_file_name(table), None)],
         "sql": "landed_file",
     }
@@ -75,14 +74,7 @@ def _monthly(table: str) -> dict[str, Callable]:
     def files(landing_dir: Path) -> list[tuple[Path, str | None]]:
         return [(landing_dir / monthly_file_name(table, key), key) for key in MONTH_KEYS]
 
-    return {
-        "params": lambda landing_dir: {
-            "path": [str(path) for path, _ in files(landing_dir)],
-            "columns": RAW_TABLES[table].csv_columns(),
-        },
-        "landed_files": files,
-        "sql": "landed_file",
-    }
+    return {"params": _no_params, "landed_files": files, "sql": "landed_file"}
 
 
 def _no_params(landing_dir: Path) -> dict[str, Any]:
@@ -126,38 +118,55 @@ STEPS = [
 ]
 
 
-def validate_landed_file(path: Path, table: str, month_start: str | None) -> None:
-    """The ingest's own validation of one landed file (``pipeline.landing.ingest``), as a run does it.
+def load_landed_files(
+    conn: duckdb.DuckDBPyConnection, step: Step, landing_dir: Path, build: Callable[..., None]
+) -> None:
+    """The raw load as a run does it: the declared table, then each file parsed once and checked by
+    the ingest (``pipeline.landing.ingest``) and its rows appended with ``build``.
 
     Only the work is reproduced, not the verdict: a file the pipeline would reject shows up as
     tables that differ from the pipeline's.
     """
-    ingest.validate_landed_file(path, table, date.fromisoformat(month_start) if month_start else None)
+    conn.execute(create_table_sql(step.table, {c.name: c.type for c in RAW_TABLES[step.name].columns}))
+    sql = read_sql(step.layer, step.sql or step.name)
+    for path, month_start in step.landed_files(landing_dir):
+        ingest.inspect_landed_file(
+            path, step.name, date.fromisoformat(month_start) if month_start else None, conn=conn
+        )
+        build(conn, step, sql, {"source_file": path.name, "source_version": "unarchived"}, append=True)
 
 
 def build_tables(database: Path, landing_dir: Path, build: Callable[..., None]) -> dict[str, float]:
-    """Each step in order on one connection to ``database``: its landed files validated, its functions
-    registered, then ``build(conn, step, sql, params)``; returns seconds per table, validation included."""
+    """Each step in order on one connection to ``database``: raw tables by ``load_landed_files``, the
+    others by ``build(conn, step, sql, params, append=False)`` after their functions are registered;
+    returns seconds per table (the ingest's checks included)."""
     seconds = {}
     conn = duckdb.connect(str(database))
     try:
         conn.execute("set TimeZone = 'UTC'")
         for step in STEPS:
             started = time.perf_counter()
-            for path, month_start in step.landed_files(landing_dir):
-                validate_landed_file(path, step.name, month_start)
-            for function in step.functions:
-                function.register(conn)
-            build(conn, step, read_sql(step.layer, step.sql or step.name), step.params(landing_dir))
+            conn.execute(f"create schema if not exists {step.layer}")
+            if step.layer == "raw":
+                load_landed_files(conn, step, landing_dir, build)
+            else:
+                for function in step.functions:
+                    function.register(conn)
+                sql = read_sql(step.layer, step.sql or step.name)
+                build(conn, step, sql, step.params(landing_dir), append=False)
             seconds[step.table] = time.perf_counter() - started
     finally:
         conn.close()
     return seconds
 
 
-def _create_table(conn: duckdb.DuckDBPyConnection, step: Step, sql: str, params: dict[str, Any]) -> None:
-    conn.execute(f"create schema if not exists {step.layer}")
-    conn.execute(f"create or replace table {step.table} as ({sql})", params)
+def _create_table(
+    conn: duckdb.DuckDBPyConnection, step: Step, sql: str, params: dict[str, Any], *, append: bool
+) -> None:
+    if append:
+        conn.execute(f"insert into {step.table} by name ({sql})", params)
+    else:
+        conn.execute(f"create or replace table {step.table} as ({sql})", params)
 
 
 def run(database: Path, landing_dir: Path) -> dict[str, float]:

@@ -1,6 +1,6 @@
 """The naive pandas path: the floor's SQL, but every table's rows make a round trip through pandas.
 
-The landed files are validated as in the floor (``bench.floor.validate_landed_file``).
+The landed files are parsed and checked as in the floor (``bench.floor.load_landed_files``).
 
 This is what a pipeline whose assets return DataFrames does with a pandas IO manager: the query
 result (the fact tables included) is fetched into a DataFrame, then written back from it. The
@@ -20,11 +20,11 @@ from bench import floor
 
 
 def _through_dataframe(
-    conn: duckdb.DuckDBPyConnection, step: floor.Step, sql: str, params: dict[str, Any]
+    conn: duckdb.DuckDBPyConnection, step: floor.Step, sql: str, params: dict[str, Any], *, append: bool
 ) -> None:
     frame = conn.execute(sql, params).fetchdf()
-    conn.execute(f"create schema if not exists {step.layer}")
-    conn.execute(f"create or replace table {step.table} as from ({sql}) limit 0", params)
+    if not append:
+        conn.execute(f"create or replace table {step.table} as from ({sql}) limit 0", params)
     conn.register("_frame", frame)
     conn.execute(f"insert into {step.table} by name select * from _frame")
     conn.unregister("_frame")

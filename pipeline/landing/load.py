@@ -184,8 +184,8 @@ class LandedFiles(WarehouseLoad):
     def _check_and_insert(
         self, conn: duckdb.DuckDBPyConnection, target: str, snapshots: list[archive.Snapshot]
     ) -> list[Delivery]:
-        insert_sql = read_sql("raw", "landed_file").replace(
-            "__target__", qualified_table_name(*target.split("."))
+        insert_sql = (
+            f"insert into {qualified_table_name(*target.split('.'))} by name {read_sql('raw', 'landed_file')}"
         )
         rejections: list[Rejection] = []
         deliveries: list[Delivery] = []

@@ -12,7 +12,7 @@ outside the partition being written, raise, and the transaction leaves the store
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import dagster as dg
@@ -158,6 +158,14 @@ def _validate_contract(context, table_slice: TableSlice, connection) -> None:
         )
 
 
+def create_table_sql(table: str, columns: Mapping[str, str]) -> str:
+    """``create or replace table`` with the declared ``columns`` (name: DuckDB type) in order."""
+    declared = ", ".join(
+        f'"{validate_identifier(name, role="column")}" {dtype}' for name, dtype in columns.items()
+    )
+    return f"create or replace table {table} ({declared})"
+
+
 class DataFrameTypeHandler(DbTypeHandler):
     """Stores DataFrames atomically by column name; loads as dagster-duckdb-pandas does."""
 
@@ -211,10 +219,7 @@ class WarehouseLoadTypeHandler(DbTypeHandler[WarehouseLoad]):
     def handle_output(self, context, table_slice: TableSlice, obj: WarehouseLoad, connection):
         target = table_name(table_slice)
         if not _appends_to_stored_table(context, table_slice, connection, list(obj.columns)):
-            declared = ", ".join(
-                f'"{validate_identifier(name, role="column")}" {dtype}' for name, dtype in obj.columns.items()
-            )
-            connection.execute(f"create or replace table {target} ({declared})")
+            connection.execute(create_table_sql(target, obj.columns)).fetchall()
         before = _scalar(connection, f"select count(*) from {target}")
         load_metadata = obj.insert(connection, target)
         written = _scalar(connection, f"select count(*) from {target}") - before

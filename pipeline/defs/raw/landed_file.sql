@@ -1,8 +1,8 @@
--- One landed file into its raw table (__target__, created from pipeline/defs/raw/tables.py): the
--- temporary table landed holds the file parsed once as text and checked against the declaration
--- (pipeline/landing/ingest.py), so each value is the exact text of its column's type, which the
--- insert casts by column name. Lineage: the file's name and archived version (its SHA-256 prefix).
-insert into __target__ by name
+-- One landed file's rows with their lineage: the view landed holds the file parsed once as text
+-- and checked against the raw table's declaration (pipeline/landing/ingest.py), so each value is
+-- the exact text of its column's type; inserted by name into the table created from the
+-- declaration (pipeline/defs/raw/tables.py), each is cast to that type. _source_version is the
+-- archived version's SHA-256 prefix.
 select
     landed.* exclude (_record),
     $source_file as _source_file,
