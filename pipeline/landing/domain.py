@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -34,7 +34,7 @@ import duckdb
 
 from pipeline.landing.quarantine import Problem
 from pipeline.warehouse.identifiers import IDENTIFIER_PATTERN
-from pipeline.warehouse.tables import Column, Rule, Table
+from pipeline.warehouse.tables import Agreement, Column, Rule, Table
 
 SQL_DIR = Path(__file__).parent / "sql"
 SAMPLE_LINES = 10  # lines listed per broken rule; the count says how many there are in all
@@ -84,6 +84,7 @@ class DomainRule:
     params: dict[str, Any]
     shown: tuple[str, ...]  # the columns whose delivered text a problem shows
     rule: Rule | None = None
+    few_combinations: bool = False  # counted once per distinct combination of ``shown``
 
 
 def _typed_value(column: Column) -> str:
@@ -127,21 +128,33 @@ def domain_rules(table: Table, month_start: date | None) -> list[DomainRule]:
         failing = f"{typed} and not coalesce({agreement.label}, true)"
         rules.append(
             DomainRule(
-                ", ".join(agreement.columns), "agreement", agreement.meaning, failing, {}, agreement.columns
+                ", ".join(agreement.columns),
+                "agreement",
+                agreement.meaning,
+                failing,
+                {},
+                agreement.columns,
+                few_combinations=isinstance(agreement, Agreement) and agreement.few_combinations,
             )
         )
     if month_start is not None:
         failing = (
-            '"year" is not null and "month" is not null and "day" is not null and '
-            'date_trunc(\'month\', try(make_date("year", "month", "day"))) is distinct from $month_start'
+            '"year" is not null and "month" is not null and "day" is not null and not ('
+            '"year" = $month_year and "month" = $month_number and "day" between 1 and $month_days)'
         )
+        next_month = (month_start.replace(day=28) + timedelta(days=4)).replace(day=1)
         rules.append(
             DomainRule(
                 "month",
                 "month",
                 "in the file's month",
                 failing,
-                {"month_start": month_start},
+                {
+                    "month_start": month_start,
+                    "month_year": month_start.year,
+                    "month_number": month_start.month,
+                    "month_days": (next_month - month_start).days,
+                },
                 ("year", "month", "day"),
             )
         )
@@ -209,14 +222,16 @@ def check_values(conn: duckdb.DuckDBPyConnection, table: Table, month_start: dat
     """Every rule broken by the text in ``landed``: up to SAMPLE_LINES problems per rule, then a count."""
     rules = domain_rules(table, month_start)
     typed = _typed_columns([c for c in table.columns if c.name in table.csv_columns()])
+    per_row = [rule for rule in rules if not rule.few_combinations]
     counts_sql = read_template(
         "domain_counts",
         typed_columns=typed,
-        rule_counts=",\n    ".join(f"count(*) filter (where {rule.failing})" for rule in rules),
+        rule_counts=",\n    ".join(f"count(*) filter (where {rule.failing})" for rule in per_row),
     )
-    counts = conn.execute(counts_sql, _params(rules, counts_sql)).fetchone()
+    row_counts = iter(conn.execute(counts_sql, _params(per_row, counts_sql)).fetchall()[0])
     problems: list[Problem] = []
-    for rule, failing_rows in zip(rules, counts, strict=True):
+    for rule in rules:
+        failing_rows = _count_by_combination(conn, rule, typed) if rule.few_combinations else next(row_counts)
         if not failing_rows:
             continue
         sample_sql = read_template(
@@ -239,55 +254,10 @@ def check_values(conn: duckdb.DuckDBPyConnection, table: Table, month_start: dat
     return problems
 
 
-def duplicate_keys(conn: duckdb.DuckDBPyConnection, table: Table) -> list[Problem]:
-    """Lines whose key another line already holds, naming both lines and what differs."""
-    key = table.key
-    if not key:
-        return []
-    sql = read_template("duplicate_keys", key_columns=", ".join(f"landed.{quote(name)}" for name in key))
-    duplicates = conn.execute(sql, {"sample_size": SAMPLE_LINES}).fetchall()
-    if not duplicates:
-        return []
-    records = sorted({record for group, _ in duplicates for record in group})
-    rows = {
-        row[0]: dict(zip(table.csv_columns(), row[1:], strict=True))
-        for row in conn.execute(read_template("landed_records"), {"records": records}).fetchall()
-    }
-    problems = []
-    for group, _ in duplicates:
-        first = rows[group[0] + 2]
-        key_text = ", ".join(f"{name}={first[name]!r}" for name in key)
-        for record in group[1:]:
-            row = rows[record + 2]
-            differing = [name for name in row if row[name] != first[name]]
-            detail = (
-                "conflicting values: "
-                + "; ".join(f"{name} {first[name]!r} vs {row[name]!r}" for name in differing)
-                if differing
-                else "the rows are identical (a duplicated row)"
-            )
-            problems.append(
-                Problem(
-                    f"duplicate key ({key_text}): lines {group[0] + 2} and {record + 2}; {detail}",
-                    record + 2,
-                    ", ".join(key),
-                )
-            )
-    surplus = duplicates[0][1]
-    if surplus > len(problems):
-        problems.append(
-            Problem(
-                f"... {surplus:,} surplus rows share a key in all; the first {len(problems)} are listed",
-                problems[-1].line,
-                ", ".join(key),
-            )
-        )
-    return problems
-
-
-def key_values(conn: duckdb.DuckDBPyConnection, table: Table) -> frozenset[str] | None:
-    """A dimension's key values as delivered (None for a table without a one-column key)."""
-    if len(table.key) != 1:
-        return None
-    sql = read_template("key_values", key_column=f"landed.{quote(table.key[0])}")
-    return frozenset(value for (value,) in conn.execute(sql).fetchall() if value is not None)
+def _count_by_combination(conn: duckdb.DuckDBPyConnection, rule: DomainRule, typed: str) -> int:
+    """The rows that break ``rule``, its predicate evaluated once per combination of its columns."""
+    columns = ", ".join(f"typed.{quote(name + suffix)}" for name in rule.shown for suffix in (":text", ""))
+    sql = read_template(
+        "domain_combination_counts", typed_columns=typed, combination_columns=columns, failing=rule.failing
+    )
+    return conn.execute(sql, _params([rule], sql)).fetchall()[0][0]

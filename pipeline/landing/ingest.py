@@ -29,7 +29,7 @@ from pathlib import Path
 import duckdb
 
 from pipeline.defs.raw.tables import RAW_TABLES
-from pipeline.landing import domain, framing
+from pipeline.landing import domain, framing, keys
 from pipeline.landing.quarantine import Problem
 from pipeline.warehouse.connection import DEFAULT_MEMORY_LIMIT, DEFAULT_THREADS
 
@@ -93,9 +93,9 @@ def _check_parsed(
     if not problems and framed.line_endings != rows + 1:
         problems = framing.multiline_records(path, MAX_PROBLEMS_REPORTED)
     if not problems:  # every record is on its own line: record n is line n + 2
-        problems = domain.check_values(conn, declared, month_start) + domain.duplicate_keys(conn, declared)
-    keys = domain.key_values(conn, declared) if not problems else None
-    return Inspection(sorted(problems, key=lambda problem: problem.line or 0), rows, keys)
+        problems = domain.check_values(conn, declared, month_start) + keys.duplicate_keys(conn, declared)
+    key_values = keys.key_values(conn, declared) if not problems else None
+    return Inspection(sorted(problems, key=lambda problem: problem.line or 0), rows, key_values)
 
 
 def inspect_landed_file(
