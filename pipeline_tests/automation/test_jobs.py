@@ -1,7 +1,8 @@
 """Jobs: the full refresh rebuilds every layer for all twelve months in one run; the monthly job
 then reloads one corrected month end to end, leaving the other months as they were.
 
-Both run in-process on a temporary warehouse through the code location's own job definitions.
+Both run in-process on a temporary warehouse through the code location's own job definitions: the
+full refresh is the session's built warehouse (conftest), the monthly refresh runs on a copy of it.
 """
 
 import shutil
@@ -34,23 +35,22 @@ def _materialized(result: dg.ExecuteInProcessResult) -> dict[str, set[str | None
     return partitions
 
 
-@pytest.fixture(scope="module")
-def refreshed(tmp_path_factory, seeded_landing):
-    """A warehouse built by the full_refresh job. test_monthly_refresh_* (last in this file) changes it."""
-    root = tmp_path_factory.mktemp("jobs")
-    landing_dir = root / "landing"
-    shutil.copytree(seeded_landing, landing_dir)
-    code_location = definitions_with(make_resources(root, landing_dir))
+@pytest.fixture
+def refreshed(tmp_path, built_warehouse):
+    """A copy of the warehouse the full_refresh job built (conftest's built_warehouse): its file,
+    report, landing folder and archive, and an instance, for a monthly refresh to change."""
+    landing_zone = built_warehouse["resources"]["landing_zone"]
+    shutil.copyfile(built_warehouse["database"], tmp_path / "warehouse.duckdb")
+    shutil.copytree(built_warehouse["root"] / "reports", tmp_path / "reports")
+    shutil.copytree(landing_zone.root, tmp_path / "landing")
+    shutil.copytree(landing_zone.archive_root, tmp_path / "archive")
     with dg.instance_for_test() as instance:
-        result = code_location.resolve_job_def("full_refresh").execute_in_process(instance=instance)
-        assert result.success
         yield {
-            "root": root,
-            "landing": landing_dir,
-            "database": root / "warehouse.duckdb",
-            "code_location": code_location,
+            "root": tmp_path,
+            "landing": tmp_path / "landing",
+            "database": tmp_path / "warehouse.duckdb",
+            "code_location": definitions_with(make_resources(tmp_path, tmp_path / "landing")),
             "instance": instance,
-            "result": result,
         }
 
 
@@ -59,14 +59,14 @@ def _query(database, sql: str):
         return conn.execute(sql).fetchall()
 
 
-def test_full_refresh_builds_every_layer_for_every_month(refreshed, seeded_landing):
+def test_full_refresh_builds_every_layer_for_every_month(built_warehouse, seeded_landing):
     months = monthly_partitions.get_partition_keys()
     expected_assets = {
         spec.key.to_user_string()
         for spec in defs.resolve_all_asset_specs()
         if spec.group_name in END_TO_END_GROUPS
     }
-    materialized = _materialized(refreshed["result"])
+    materialized = _materialized(built_warehouse["result"])
 
     assert set(materialized) == expected_assets
     for table in ("raw/flights", "raw/weather", "staging/flights", "staging/weather"):
@@ -75,18 +75,18 @@ def test_full_refresh_builds_every_layer_for_every_month(refreshed, seeded_landi
 
     per_month = dict(
         _query(
-            refreshed["database"],
+            built_warehouse["database"],
             "select strftime(make_date(year, month, 1), '%Y-%m-%d'), count(*) from raw.flights group by 1",
         )
     )
     assert per_month == {month: _data_rows(seeded_landing / f"flights_{month[:7]}.csv") for month in months}
     assert per_month["2013-01-01"] == 27_004 and per_month["2013-12-01"] == 28_135
-    assert _query(refreshed["database"], "select count(*) from staging.weather") == [(26_115,)]
+    assert _query(built_warehouse["database"], "select count(*) from staging.weather") == [(26_115,)]
     assert _query(
-        refreshed["database"],
+        built_warehouse["database"],
         "select count(distinct month), sum(flights), count(distinct carrier) from marts.carrier_monthly_performance",
     ) == [(12, 336_776, 16)]
-    assert (refreshed["root"] / "reports" / "carrier_on_time.png").stat().st_size > 0
+    assert (built_warehouse["root"] / "reports" / "carrier_on_time.png").stat().st_size > 0
 
 
 def test_monthly_refresh_reloads_one_corrected_month_end_to_end(refreshed, seeded_landing):

@@ -2,6 +2,8 @@
 fails with the numbers, nothing is replaced, archived or quarantined, the file stays in landing —
 until an operator accepts it on purpose, which the materialization's metadata records."""
 
+from pathlib import Path
+
 import dagster as dg
 import duckdb
 import pytest
@@ -9,7 +11,7 @@ import pytest
 from pipeline.defs.raw import assets as raw
 from pipeline.landing.archive import archived_versions
 from pipeline.landing.guard import ACCEPT_TAG
-from pipeline_tests.conftest import landing_zone_under, load_flights, step_failure_message
+from pipeline_tests.conftest import copy_zone, landing_zone_under, load_flights, step_failure_message
 
 JANUARY = "2013-01-01"
 FLIGHTS_JANUARY = "flights_2013-01.csv"
@@ -31,23 +33,31 @@ def materialization_metadata(result, node: str) -> dict:
     return {key: value.value for key, value in materialization.metadata.items()}
 
 
-@pytest.fixture
-def zone(tmp_path, seeded_landing):
-    """Airports, airlines and three months of flights loaded from a landing folder."""
-    zone = landing_zone_under(
-        tmp_path,
+@pytest.fixture(scope="module")
+def loaded_zone(tmp_path_factory, seeded_landing) -> Path:
+    """Airports, airlines and three months of flights loaded from a landing folder, once per module.
+    Do not modify: ``zone`` hands each test a copy."""
+    root = tmp_path_factory.mktemp("guard")
+    resources = landing_zone_under(
+        root,
         seeded_landing,
         "airports.csv",
         "airlines.csv",
         *(f"flights_2013-0{month}.csv" for month in (1, 2, 3)),
-    )
-    resources = zone["resources"]
+    )["resources"]
     assert dg.materialize([raw.raw_airports, raw.raw_airlines], resources=resources).success
     for month in ("2013-01-01", "2013-02-01", "2013-03-01"):
         assert load_flights(resources, month).success
+    return root
+
+
+@pytest.fixture
+def zone(tmp_path, loaded_zone, seeded_landing):
+    """A copy of the loaded landing zone, archive and warehouse."""
+    zone = copy_zone(loaded_zone, tmp_path)
     return {
         **zone,
-        "archive": resources["landing_zone"].archive_root,
+        "archive": zone["resources"]["landing_zone"].archive_root,
         "seeded": seeded_landing,
     }
 
