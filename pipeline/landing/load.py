@@ -162,6 +162,15 @@ def receive(landing_zone: LandingZone, requests: Sequence[LandingRequest]) -> li
     return received
 
 
+def insert_parsed(conn: duckdb.DuckDBPyConnection, table: str, source_file: str, source_version: str) -> None:
+    """Insert the file the ingest parsed and checked (the view ``landed``) into ``table`` by name."""
+    select = read_sql("raw", "landed_file")
+    conn.execute(
+        f"insert into {qualified_table_name(*table.split('.'))} by name {select}",
+        {"source_file": source_file, "source_version": source_version},
+    ).fetchall()
+
+
 @dataclass
 class LandedFiles(WarehouseLoad):
     """The received files of one raw table, as the output the IO manager writes (see the module).
@@ -184,9 +193,6 @@ class LandedFiles(WarehouseLoad):
     def _check_and_insert(
         self, conn: duckdb.DuckDBPyConnection, target: str, snapshots: list[archive.Snapshot]
     ) -> list[Delivery]:
-        insert_sql = (
-            f"insert into {qualified_table_name(*target.split('.'))} by name {read_sql('raw', 'landed_file')}"
-        )
         rejections: list[Rejection] = []
         deliveries: list[Delivery] = []
         for file in self.files:
@@ -204,9 +210,7 @@ class LandedFiles(WarehouseLoad):
                 continue
             if not rejections:  # after a rejection nothing commits: the rest are only checked
                 version = snapshot.sha256[: archive.VERSION_DIGITS]
-                conn.execute(
-                    insert_sql, {"source_file": file.landed.name, "source_version": version}
-                ).fetchall()
+                insert_parsed(conn, target, file.landed.name, version)
             deliveries.append(
                 Delivery(
                     request.table, file.landed.name, request.month_start, inspection.rows, inspection.keys
