@@ -80,14 +80,18 @@ def _check_parsed(
 ) -> Inspection:
     declared = RAW_TABLES[table]
     _parse(conn, path, list(declared.csv_columns()))
-    blank_lines = {problem.line for problem in framed.problems}
+    rejected = conn.execute(read_ingest_sql("rejected_rows")).fetchall()
+    rows = conn.execute("select count(*) from landed_text").fetchall()[0][0]
+    # Blank lines are looked for only when the parse says a line is off: DuckDB skips an empty
+    # line (a record fewer than the lines) and rejects a whitespace-only one.
+    blank = framing.blank_lines(path) if rejected or framed.line_endings != rows + 1 else []
+    blank_lines = {problem.line for problem in blank}
     rejects = [
         _row_problem(*row)
-        for row in conn.execute(read_ingest_sql("rejected_rows")).fetchall()
+        for row in rejected
         if row[0] not in blank_lines  # a whitespace-only line is reported once, as blank
     ]
-    problems = framed.problems + rejects
-    rows = conn.execute("select count(*) from landed_text").fetchall()[0][0]
+    problems = blank + rejects
     if rows == 0 and not problems:
         return Inspection([Problem("the file has a header but no data rows", line=1)])
     if not problems and framed.line_endings != rows + 1:
