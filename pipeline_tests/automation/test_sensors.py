@@ -69,13 +69,14 @@ def test_classify_landing_file(name, kind, table, partition_key):
 
 @pytest.fixture
 def zone(tmp_path, monkeypatch):
-    """An empty landing folder, a real instance and a notifier writing to an alert log."""
+    """An empty landing folder, a real instance (in memory, as a run without DAGSTER_HOME has) and a
+    notifier writing to an alert log."""
     monkeypatch.setenv("LANDING_SETTLE_SECONDS", "2")
     monkeypatch.delenv("LANDING_INCOMPLETE_LIMIT_SECONDS", raising=False)
     monkeypatch.delenv("ALERT_WEBHOOK_URL", raising=False)
     landing = tmp_path / "landing"
     landing.mkdir()
-    with dg.instance_for_test() as instance:
+    with dg.DagsterInstance.ephemeral() as instance:
         yield {
             "landing": landing,
             "instance": instance,
@@ -426,6 +427,16 @@ def test_a_missing_landing_folder_is_a_skip(tmp_path, zone):
         (gzip.compress(b"a,b\n1,2\n")[:-6], False),  # the gzip trailer not written yet
         (gzip.compress(b"a,b\n1,2"), False),
         (gzip.compress(b"a,b\n") + gzip.compress(b"1,2\n"), True),  # two members
+    ],
+    # ids of their own: gzip stamps the time into the bytes, and xdist's workers must collect alike
+    ids=[
+        "empty",
+        "cut mid-line",
+        "whole lines",
+        "gzip whole lines",
+        "gzip without trailer",
+        "gzip cut mid-line",
+        "gzip two members",
     ],
 )
 def test_looks_complete(tmp_path, content, complete):

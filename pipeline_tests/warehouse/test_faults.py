@@ -30,7 +30,13 @@ from pipeline.landing.resources import LandingZone
 from pipeline.warehouse import connection as warehouse
 from pipeline.warehouse.io_manager import WarehouseIOManager
 from pipeline.warehouse.resources import Warehouse
-from pipeline_tests.conftest import landing_with, load_flights, make_resources, step_failure_message
+from pipeline_tests.conftest import (
+    copy_zone,
+    landing_zone_under,
+    load_flights,
+    make_resources,
+    step_failure_message,
+)
 from pipeline_tests.processes import (
     CODE_LOCATION_MODULE,
     DAGSTER,
@@ -117,13 +123,21 @@ def january_loads(database: Path) -> list[tuple]:
         ).fetchall()
 
 
+@pytest.fixture(scope="module")
+def loaded_january(tmp_path_factory, seeded_landing) -> Path:
+    """January's flights loaded from a landing folder, once per module. Do not modify."""
+    root = tmp_path_factory.mktemp("january")
+    assert load_flights(
+        landing_zone_under(root, seeded_landing, FLIGHTS_JANUARY)["resources"], JANUARY
+    ).success
+    return root
+
+
 @pytest.fixture
-def january(tmp_path, seeded_landing):
-    """A warehouse holding January's flights, and the folders it was loaded from."""
-    landing_dir = landing_with(tmp_path, seeded_landing, FLIGHTS_JANUARY)
-    resources = make_resources(tmp_path, landing_dir)
-    assert load_flights(resources, JANUARY).success
-    return {"landing": landing_dir, "database": tmp_path / "warehouse.duckdb", "root": tmp_path}
+def january(tmp_path, loaded_january):
+    """A copy of the warehouse holding January's flights, and of the folders it was loaded from."""
+    zone = copy_zone(loaded_january, tmp_path)
+    return {"landing": zone["landing"], "database": zone["database"], "root": tmp_path}
 
 
 def test_a_load_killed_mid_write_leaves_the_month_whole_and_a_rerun_succeeds(january):

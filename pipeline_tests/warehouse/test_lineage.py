@@ -5,7 +5,9 @@ columns of a built warehouse, must give every output column a lineage (or be all
 reason), and selected columns must have exactly the inputs that reading the SQL shows.
 """
 
+import functools
 import re
+from collections.abc import Callable
 from pathlib import Path
 
 import dagster as dg
@@ -68,6 +70,13 @@ def warehouse_columns(warehouse_conn) -> dict[str, list[str]]:
     for table, column in rows:
         columns.setdefault(table, []).append(column)
     return columns
+
+
+@pytest.fixture(scope="module")
+def project_lineage(warehouse_columns) -> Callable[[Path], dict[str, list[tuple[str, str]]]]:
+    """``lineage_of`` a project SQL file against the built warehouse, derived once per file: several
+    tests read the same file's lineage, and sqlglot takes a noticeable time per file."""
+    return functools.cache(lambda path: lineage_of(path, warehouse_columns))
 
 
 # --- the constructs, on tiny SQL ---------------------------------------------------------------
@@ -314,8 +323,8 @@ def test_the_sql_files_are_found():
         ),
     ],
 )
-def test_lineage_of_a_column_is_what_the_sql_reads(warehouse_columns, layer, name, column, expected):
-    assert lineage_of(sql_file(layer, name), warehouse_columns)[column] == expected
+def test_lineage_of_a_column_is_what_the_sql_reads(project_lineage, layer, name, column, expected):
+    assert project_lineage(sql_file(layer, name))[column] == expected
 
 
 @pytest.mark.parametrize(
@@ -323,9 +332,9 @@ def test_lineage_of_a_column_is_what_the_sql_reads(warehouse_columns, layer, nam
     [path for layer in LAYERS for path in sql_files(layer)],
     ids=lambda path: f"{path.parent.name}/{path.name}",
 )
-def test_every_output_column_has_a_lineage(warehouse_columns, path):
+def test_every_output_column_has_a_lineage(warehouse_columns, project_lineage, path):
     """Each output reads a source column unless allow-listed, and is a column of the built table."""
-    lineage = lineage_of(path, warehouse_columns)
+    lineage = project_lineage(path)
     table = f"{path.parent.name}.{path.stem}"
     if table in warehouse_columns:
         assert list(lineage) == warehouse_columns[table]
