@@ -5,8 +5,10 @@ are in memory, on /dev/shm, when it has room (pytest_configure): the test instan
 and DuckDB sync every commit to disk, which on a busy shared disk costs more than the tests do.
 """
 
+import functools
 import json
 import os
+import re
 import shutil
 import tempfile
 import zipfile
@@ -47,6 +49,25 @@ def pytest_configure(config: pytest.Config) -> None:
         return
     os.environ["TMPDIR"] = str(RAM_DISK)
     tempfile.tempdir = None  # gettempdir() reads TMPDIR again
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log):
+    """Under pytest-xdist, one worker runs every module that reads the built warehouse (each worker
+    would otherwise build its own), as one unit; every other test is a unit of its own."""
+    from xdist.scheduler import LoadScopeScheduling
+
+    @functools.cache
+    def reads_built_warehouse(module: str) -> bool:
+        text = (config.rootpath / module).read_text()
+        return re.search(r"\b(built_warehouse|warehouse_conn)\b", text) is not None
+
+    class BuiltWarehouseOnOneWorker(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            module = nodeid.split("::", 1)[0]
+            return "built_warehouse" if reads_built_warehouse(module) else nodeid
+
+    return BuiltWarehouseOnOneWorker(config, log)
 
 
 def pytest_report_header(config: pytest.Config) -> str:
