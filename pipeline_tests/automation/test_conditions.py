@@ -74,6 +74,7 @@ def _failed_checks(result: dg.ExecuteInProcessResult) -> set[str]:
     }
 
 
+@pytest.mark.integration  # four runs through every layer's checks and four evaluations: out of the fast loop
 def test_landed_month_refreshes_staging_then_marts_but_not_past_a_failed_blocking_check(march):
     nothing_yet, cursor = _evaluate(march)  # the sensor's tick before any data arrives
     assert nothing_yet == {}
