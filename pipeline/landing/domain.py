@@ -34,7 +34,7 @@ import duckdb
 
 from pipeline.landing.quarantine import Problem
 from pipeline.warehouse.identifiers import IDENTIFIER_PATTERN
-from pipeline.warehouse.tables import Agreement, Column, Rule, Table
+from pipeline.warehouse.tables import Column, Rule, Table
 
 SQL_DIR = Path(__file__).parent / "sql"
 SAMPLE_LINES = 10  # lines listed per broken rule; the count says how many there are in all
@@ -84,7 +84,6 @@ class DomainRule:
     params: dict[str, Any]
     shown: tuple[str, ...]  # the columns whose delivered text a problem shows
     rule: Rule | None = None
-    few_combinations: bool = False  # counted once per distinct combination of ``shown``
 
 
 def _typed_value(column: Column) -> str:
@@ -134,7 +133,6 @@ def domain_rules(table: Table, month_start: date | None) -> list[DomainRule]:
                 failing,
                 {},
                 agreement.columns,
-                few_combinations=isinstance(agreement, Agreement) and agreement.few_combinations,
             )
         )
     if month_start is not None:
@@ -222,16 +220,14 @@ def check_values(conn: duckdb.DuckDBPyConnection, table: Table, month_start: dat
     """Every rule broken by the text in ``landed``: up to SAMPLE_LINES problems per rule, then a count."""
     rules = domain_rules(table, month_start)
     typed = _typed_columns([c for c in table.columns if c.name in table.csv_columns()])
-    per_row = [rule for rule in rules if not rule.few_combinations]
     counts_sql = read_template(
         "domain_counts",
         typed_columns=typed,
-        rule_counts=",\n    ".join(f"count(*) filter (where {rule.failing})" for rule in per_row),
+        rule_counts=",\n    ".join(f"count(*) filter (where {rule.failing})" for rule in rules),
     )
-    row_counts = iter(conn.execute(counts_sql, _params(per_row, counts_sql)).fetchall()[0])
+    counts = conn.execute(counts_sql, _params(rules, counts_sql)).fetchall()[0]
     problems: list[Problem] = []
-    for rule in rules:
-        failing_rows = _count_by_combination(conn, rule, typed) if rule.few_combinations else next(row_counts)
+    for rule, failing_rows in zip(rules, counts, strict=True):
         if not failing_rows:
             continue
         sample_sql = read_template(
@@ -252,12 +248,3 @@ def check_values(conn: duckdb.DuckDBPyConnection, table: Table, month_start: dat
                 )
             )
     return problems
-
-
-def _count_by_combination(conn: duckdb.DuckDBPyConnection, rule: DomainRule, typed: str) -> int:
-    """The rows that break ``rule``, its predicate evaluated once per combination of its columns."""
-    columns = ", ".join(f"typed.{quote(name + suffix)}" for name in rule.shown for suffix in (":text", ""))
-    sql = read_template(
-        "domain_combination_counts", typed_columns=typed, combination_columns=columns, failing=rule.failing
-    )
-    return conn.execute(sql, _params([rule], sql)).fetchall()[0][0]

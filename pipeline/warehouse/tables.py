@@ -124,9 +124,6 @@ class Agreement:
     columns: tuple[str, ...]
     predicate: str
     meaning: str  # one line for a reader: what a row that breaks it would mean
-    # The columns take few distinct combinations (an hour of the year): a costly predicate is then
-    # checked once per combination, not once per row (pipeline/landing/domain.py).
-    few_combinations: bool = False
 
     @property
     def left(self) -> str:

@@ -72,7 +72,6 @@ def _utc_hour_is_local(date_and_hour: str) -> Agreement:
         f"coalesce(timezone('{NYC_TIME_ZONE}', try_cast(time_hour as timestamptz)) "
         "= try(make_timestamp(year, month, day, hour, 0, 0)), false)",
         f"time_hour is {date_and_hour} at New York as an instant in UTC",
-        few_combinations=True,
     )
 
 
