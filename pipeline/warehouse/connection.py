@@ -27,12 +27,13 @@ MAX_LOCK_POLL_SECONDS = 0.25
 
 # DuckDB's own defaults are a thread per core and 80 % of the machine's memory for every
 # connection. This machine has 2 cores and 24 GiB shared by several engineers' processes, and one
-# step holds the warehouse at a time: 2 threads use both cores, and 1 GiB holds everything a step
-# of the 20 M-row benchmark keeps in memory (staging.flights, the largest, peaks at about 0.6 GiB
-# of process memory). Beyond the limit DuckDB spills sorts, joins and aggregations to
+# step holds the warehouse at a time: 2 threads use both cores. DuckDB keeps written and read
+# blocks cached up to its limit: the raw load of the 20 M-row benchmark held 1 GiB at a 1 GB limit
+# and 2 GiB at 8 GB, equally fast, and 0.6 GB holds what a step needs (a landed file's parsed text,
+# staging.flights' joins). Beyond the limit DuckDB spills sorts, joins and aggregations to
 # ``<warehouse>.tmp`` instead of growing; see bench/RESULTS.md for the figures.
 DEFAULT_THREADS = 2
-DEFAULT_MEMORY_LIMIT = "1GB"
+DEFAULT_MEMORY_LIMIT = "600MB"
 
 
 class WarehouseLockTimeout(RuntimeError):

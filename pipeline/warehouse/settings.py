@@ -27,5 +27,5 @@ def threads_field() -> Any:
 def memory_limit_field() -> Any:
     return Field(
         default=DEFAULT_MEMORY_LIMIT,
-        description="DuckDB memory limit per connection (e.g. 1GB); beyond it DuckDB spills to disk.",
+        description="DuckDB memory limit per connection (e.g. 600MB); beyond it DuckDB spills to disk.",
     )

@@ -80,7 +80,7 @@ SETTINGS = "select current_setting('threads'), current_setting('memory_limit')"
 def test_connections_have_a_deliberate_thread_count_and_memory_limit(tmp_path):
     database = tmp_path / "w.duckdb"
     with warehouse.connect(database) as conn:
-        assert conn.execute(SETTINGS).fetchone() == (2, "953.6 MiB")  # DEFAULT_THREADS, 1GB (10^9 bytes)
+        assert conn.execute(SETTINGS).fetchone() == (2, "572.2 MiB")  # DEFAULT_THREADS, 600MB (6e8 B)
     with warehouse.connect(
         database, threads=1, memory_limit="300MB", config={"max_temp_directory_size": "1GB"}
     ) as conn:
