@@ -6,6 +6,7 @@ import gzip
 import hashlib
 from collections.abc import Callable
 from datetime import date
+from pathlib import Path
 
 import dagster as dg
 import duckdb
@@ -16,6 +17,7 @@ from pipeline.defs.raw.tables import FLIGHTS
 from pipeline.landing.ingest import validate_landed_file
 from pipeline.landing.names import parse_monthly_file_name
 from pipeline_tests.conftest import (
+    copy_zone,
     landing_with,
     landing_zone_under,
     load_flights,
@@ -239,13 +241,22 @@ BAD_FILES: dict[str, tuple[Callable[[bytes], bytes], list[str]]] = {
 }
 
 
+@pytest.fixture(scope="module")
+def loaded_january(tmp_path_factory, seeded_landing) -> Path:
+    """January's flights loaded from a landing folder holding only that file, once per module.
+    Not to be modified: ``january`` hands each test a copy."""
+    root = tmp_path_factory.mktemp("january")
+    assert load_flights(
+        landing_zone_under(root, seeded_landing, FLIGHTS_JANUARY)["resources"], JANUARY
+    ).success
+    return root
+
+
 @pytest.fixture
-def january(tmp_path, seeded_landing):
-    """A warehouse holding January's flights, loaded from a landing folder with only that file."""
-    zone = landing_zone_under(tmp_path, seeded_landing, FLIGHTS_JANUARY)
-    assert load_flights(zone["resources"], JANUARY).success
+def january(tmp_path, loaded_january, seeded_landing):
+    """A copy of a warehouse holding January's flights, loaded from a landing folder with only that file."""
     return {
-        **zone,
+        **copy_zone(loaded_january, tmp_path),
         "good_bytes": (seeded_landing / FLIGHTS_JANUARY).read_bytes(),
     }
 
