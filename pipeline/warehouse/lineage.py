@@ -17,6 +17,7 @@ unnamed projection), ``LineageError`` names the column and the SQL file, rather 
 lineage silently missing an input.
 """
 
+import functools
 from collections.abc import Callable, Mapping, Sequence
 
 import dagster as dg
@@ -42,9 +43,19 @@ def column_lineage(
     """Map each output column of ``sql`` to the sorted source columns it is computed from.
 
     ``sources`` gives the columns, in order, of every table the SQL reads, keyed
-    "schema.table"; ``sql_file`` names the SQL in error messages.
+    "schema.table"; ``sql_file`` names the SQL in error messages. Worked out once per SQL text and
+    sources in a process (every partition's materialization asks again; sqlglot takes ~0.1 s).
     """
-    schema = _sqlglot_schema(sources)
+    frozen = tuple((table, tuple(columns)) for table, columns in sources.items())
+    return {output: list(found) for output, found in _column_lineage(sql, frozen, sql_file).items()}
+
+
+@functools.lru_cache(maxsize=128)
+def _column_lineage(
+    sql: str, sources: tuple[tuple[str, tuple[str, ...]], ...], sql_file: str
+) -> dict[str, tuple[SourceColumn, ...]]:
+    tables = dict(sources)
+    schema = _sqlglot_schema(tables)
     try:
         query = parse_one(sql, dialect=DIALECT)
         if not isinstance(query, exp.Query):
@@ -60,7 +71,7 @@ def column_lineage(
     except SqlglotError as error:
         raise LineageError(f"{sql_file}: sqlglot cannot derive the column lineage: {error}") from error
     return {
-        column: _source_columns(node, sources, column=column, sql_file=sql_file)
+        column: tuple(_source_columns(node, tables, column=column, sql_file=sql_file))
         for column, node in nodes.items()
     }
 
