@@ -153,6 +153,16 @@ def read_note(note: Path) -> dict:
     return json.loads(note.read_text())
 
 
+@pytest.fixture(scope="module")
+def loaded_january(tmp_path_factory, seeded_landing) -> Path:
+    """January's flights loaded from a landing folder holding only that file, once per module.
+    Not to be modified: tests take a copy (``copy_zone``)."""
+    root = tmp_path_factory.mktemp("january")
+    zone = landing_zone_under(root, seeded_landing, "flights_2013-01.csv")
+    assert load_flights(zone["resources"], "2013-01-01").success
+    return root
+
+
 @pytest.fixture(scope="session")
 def seeded_landing(tmp_path_factory) -> Path:
     """A landing folder holding all source files, as upstream delivers them. Do not modify."""

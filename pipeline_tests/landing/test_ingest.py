@@ -6,7 +6,6 @@ import gzip
 import hashlib
 from collections.abc import Callable
 from datetime import date
-from pathlib import Path
 
 import dagster as dg
 import duckdb
@@ -19,7 +18,6 @@ from pipeline.landing.names import parse_monthly_file_name
 from pipeline_tests.conftest import (
     copy_zone,
     landing_with,
-    landing_zone_under,
     load_flights,
     make_resources,
     read_note,
@@ -239,17 +237,6 @@ BAD_FILES: dict[str, tuple[Callable[[bytes], bytes], list[str]]] = {
     ),
     "impossible date": (impossible_date, ["line 9, column day", "2013-01-32 is not a valid date"]),
 }
-
-
-@pytest.fixture(scope="module")
-def loaded_january(tmp_path_factory, seeded_landing) -> Path:
-    """January's flights loaded from a landing folder holding only that file, once per module.
-    Not to be modified: ``january`` hands each test a copy."""
-    root = tmp_path_factory.mktemp("january")
-    assert load_flights(
-        landing_zone_under(root, seeded_landing, FLIGHTS_JANUARY)["resources"], JANUARY
-    ).success
-    return root
 
 
 @pytest.fixture

@@ -32,7 +32,6 @@ from pipeline.warehouse.io_manager import WarehouseIOManager
 from pipeline.warehouse.resources import Warehouse
 from pipeline_tests.conftest import (
     copy_zone,
-    landing_zone_under,
     load_flights,
     make_resources,
     step_failure_message,
@@ -121,16 +120,6 @@ def january_loads(database: Path) -> list[tuple]:
         return conn.execute(
             "select count(*), _loaded_at from raw.flights where month = 1 group by _loaded_at"
         ).fetchall()
-
-
-@pytest.fixture(scope="module")
-def loaded_january(tmp_path_factory, seeded_landing) -> Path:
-    """January's flights loaded from a landing folder, once per module. Do not modify."""
-    root = tmp_path_factory.mktemp("january")
-    assert load_flights(
-        landing_zone_under(root, seeded_landing, FLIGHTS_JANUARY)["resources"], JANUARY
-    ).success
-    return root
 
 
 @pytest.fixture

@@ -15,13 +15,13 @@ from pipeline.paths import UnsafeConfiguredPath
 from pipeline.warehouse.identifiers import InvalidIdentifierError, qualified_table_name, validate_identifier
 from pipeline.warehouse.io_manager import WarehouseIOManager
 from pipeline.warehouse.resources import Warehouse
+from pipeline_tests import conftest
 from pipeline_tests.conftest import (
     landing_with,
     load_flights,
     make_resources,
     read_note,
     step_failure_message,
-    stored_tables,
 )
 
 FLIGHTS_JANUARY = "flights_2013-01.csv"
@@ -113,7 +113,9 @@ def test_a_symlinked_landing_file_is_refused_and_quarantined(tmp_path, seeded_la
 
     assert not result.success
     assert "is a symbolic link" in step_failure_message(result)
-    assert stored_tables(tmp_path / "warehouse.duckdb") == [], "the load rolled back: nothing is stored"
+    assert conftest.stored_tables(tmp_path / "warehouse.duckdb") == [], (
+        "the load rolled back: nothing is stored"
+    )
     assert not (landing_dir / FLIGHTS_JANUARY).is_symlink()
     assert outside.read_bytes() == (seeded_landing / FLIGHTS_JANUARY).read_bytes()
     [note] = (tmp_path / "quarantine").glob("*.reason.json")
