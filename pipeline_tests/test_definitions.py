@@ -20,6 +20,7 @@ GROUP_BY_PREFIX = {
 }
 
 
+@pytest.mark.integration  # runs the dagster CLI in a process
 def test_dagster_definitions_validate_passes(tmp_path):
     completed = subprocess.run(
         [sys.executable, "-m", "dagster", "definitions", "validate", "-m", "pipeline.definitions"],

@@ -13,7 +13,7 @@ import dagster as dg
 import pytest
 
 from pipeline.automation.alerts import AlertNotifier, run_failure_alert
-from pipeline_tests.conftest import definitions_with, make_resources
+from pipeline_tests.support import definitions_with, make_resources
 
 
 @pytest.fixture(scope="module")

@@ -23,8 +23,8 @@ from bench.pipeline_job import monthly_asset_keys
 from deploy import processes
 from pipeline import constants
 from pipeline.definitions import defs
-from pipeline_tests.conftest import make_resources
 from pipeline_tests.processes import dagster_home, server_environment
+from pipeline_tests.support import make_resources
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 MONTHS = [f"2013-{month:02d}-01" for month in range(1, 13)]

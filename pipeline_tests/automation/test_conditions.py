@@ -12,7 +12,7 @@ import dagster as dg
 import pytest
 
 from pipeline.automation.conditions import CARRIED_TAG
-from pipeline_tests.conftest import definitions_with, make_resources
+from pipeline_tests.support import definitions_with, make_resources
 
 MARCH = "2013-03-01"
 MARTS = {
@@ -116,6 +116,7 @@ def test_landed_month_refreshes_staging_then_marts_but_not_past_a_failed_blockin
     assert set(requested) == MARTS
 
 
+@pytest.mark.integration  # three runs through every layer's checks
 def test_nothing_a_landing_delivery_run_carried_is_requested_again(tmp_path, seeded_landing):
     """A delivery run refreshes what is downstream of its files itself: even where it stopped (a
     raw-only run here), automation leaves what it updated alone; the same run from the UI, not."""

@@ -18,8 +18,8 @@ import pytest
 
 from pipeline.warehouse.connection import connect
 from pipeline_tests.automation.stack import REPORT, deliver, start_stack, stop_stack
-from pipeline_tests.conftest import read_note
 from pipeline_tests.processes import PROJECT_ROOT, server_environment
+from pipeline_tests.support import read_note
 
 pytestmark = pytest.mark.integration
 

@@ -13,7 +13,7 @@ import pytest
 
 from pipeline.definitions import defs
 from pipeline.partitions import monthly_partitions
-from pipeline_tests.conftest import definitions_with, make_resources
+from pipeline_tests.support import definitions_with, make_resources
 
 END_TO_END_GROUPS = {"raw", "staging", "marts", "reports"}
 FEBRUARY = "2013-02-01"

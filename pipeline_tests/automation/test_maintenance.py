@@ -13,7 +13,7 @@ import duckdb
 import pytest
 
 from pipeline.automation.maintenance import Checkpoint, WarehouseBackup, base_tables
-from pipeline_tests.conftest import definitions_with, make_resources
+from pipeline_tests.support import definitions_with, make_resources
 
 OLD_BACKUPS = [
     "warehouse-20130101T033000Z-0a1b2c3d.duckdb",

@@ -26,7 +26,7 @@ from pipeline.landing.names import FileKind, classify_landing_file
 from pipeline.landing.quarantine import NOTE_SUFFIX
 from pipeline.landing.resources import LandingZone
 from pipeline.partitions import monthly_partitions
-from pipeline_tests.conftest import make_resources, read_note
+from pipeline_tests.support import make_resources, read_note
 
 PARTITION_KEYS = set(monthly_partitions.get_partition_keys())
 
@@ -281,6 +281,7 @@ def test_new_files_wait_for_the_delivery_run_in_flight_then_go_together(seeded_l
     assert evaluate(zone).run_requests == []
 
 
+@pytest.mark.integration  # waits out the settle interval twice
 def test_files_still_arriving_hold_the_delivery_so_it_is_one_run(seeded_landing, zone):
     land(seeded_landing, zone, "weather_2013-01.csv", settled=False)
     time.sleep(2.5)  # the settle interval: January is ready now
@@ -297,6 +298,7 @@ def test_files_still_arriving_hold_the_delivery_so_it_is_one_run(seeded_landing,
     assert request.tags["landing/file"] == "weather_2013-01.csv, weather_2013-02.csv"
 
 
+@pytest.mark.integration  # waits out the settle interval
 def test_a_file_is_ready_only_once_unchanged_for_the_settle_interval(seeded_landing, zone):
     land(seeded_landing, zone, "weather_2013-05.csv", settled=False)
 

@@ -58,6 +58,7 @@ def test_fewer_rows_than_months_is_refused():
         generate.allocate_rows(11, {f"2013-{month:02d}": 100 for month in range(1, 13)})
 
 
+@pytest.mark.integration  # lands the whole year
 def test_the_real_row_count_lands_the_source_files_byte_for_byte(tmp_path, seeded_landing):
     generated = generate.generate(tmp_path / "landing", generate.REAL_FLIGHT_ROWS)
     assert generated.flight_rows == 336_776
@@ -90,6 +91,7 @@ def test_the_same_seed_gives_the_same_files_and_another_seed_other_rows(tmp_path
     }
 
 
+@pytest.mark.integration  # generates and loads a scaled year
 def test_scaled_flights_are_real_rows_with_distinct_flight_identities(tmp_path, seeded_landing):
     rows = generate.REAL_FLIGHT_ROWS + 12_345
     generated = generate.generate(tmp_path / "landing", rows)
@@ -142,6 +144,7 @@ child.wait()
 """
 
 
+@pytest.mark.integration  # starts a tree of processes
 def test_measurement_covers_every_process_of_the_tree_and_orphans(tmp_path):
     orphan_started = tmp_path / "orphan_started"
     script = (

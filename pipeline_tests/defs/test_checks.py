@@ -15,7 +15,7 @@ from pipeline.defs.reports.store import ReportStore
 from pipeline.warehouse.connection import connect
 from pipeline.warehouse.io_manager import WarehouseIOManager
 from pipeline.warehouse.resources import Warehouse
-from pipeline_tests.conftest import make_resources
+from pipeline_tests.support import make_resources, materialize
 
 JANUARY = "2013-01-01"
 WARN = dg.AssetCheckSeverity.WARN
@@ -38,7 +38,7 @@ def op_name(key: dg.AssetCheckKey) -> str:
 
 def run_checks(resources, *keys: dg.AssetCheckKey, run_config=None, partition_key=None, instance=None):
     """Only the given checks, against whatever the warehouse holds; in a run of one month if given."""
-    return dg.materialize(
+    return materialize(
         [*defs.assets, *defs.asset_checks],
         selection=dg.AssetSelection.checks(*keys),
         resources=resources,
@@ -227,7 +227,7 @@ def test_unknown_tail_number_share_is_a_warning_with_a_configurable_limit(
 
 def materialize_january(resources, *keys: list[str]) -> dg.ExecuteInProcessResult:
     """The given assets with their checks, for January."""
-    return dg.materialize(
+    return materialize(
         [*defs.assets, *defs.asset_checks],
         selection=dg.AssetSelection.assets(*keys),
         resources=resources,
@@ -268,7 +268,7 @@ def test_duplicate_flight_in_raw_blocks_staging_and_the_mart_and_keeps_the_good_
         warehouse_copy,
         "insert into raw.flights select * from raw.flights where month = 1 and day = 1 and flight = 1545",
     )
-    result = dg.materialize(
+    result = materialize(
         [*defs.assets, *defs.asset_checks],
         selection=dg.AssetSelection.checks(check_key("raw/flights", "identity_unique"))
         | dg.AssetSelection.assets(["staging", "flights"], ["marts", "carrier_monthly_performance"]),
@@ -439,7 +439,7 @@ def test_model_missing_an_origin_fails_its_coverage_check(warehouse_copy):
 def test_corrupt_chart_fails_the_report_check(warehouse_copy, tmp_path):
     instance = dg.DagsterInstance.ephemeral()
     resources = {**warehouse_copy, "report_store": ReportStore(path=str(tmp_path / "reports"))}
-    built = dg.materialize(
+    built = materialize(
         [*defs.assets, *defs.asset_checks],
         selection=dg.AssetSelection.assets(["reports", "carrier_on_time"]),
         resources=resources,
@@ -468,7 +468,7 @@ def test_row_count_follows_the_version_loaded_when_an_older_file_is_delivered_ag
 
     def load(content: bytes):
         airlines.write_bytes(content)
-        result = dg.materialize(
+        result = materialize(
             [*defs.assets, *defs.asset_checks],
             selection=dg.AssetSelection.assets(raw_airlines) | dg.AssetSelection.checks(key),
             resources=resources,

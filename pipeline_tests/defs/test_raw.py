@@ -5,7 +5,7 @@ import csv
 import duckdb
 import pytest
 
-from pipeline_tests.conftest import load_flights, make_resources, step_failure_message
+from pipeline_tests.support import load_flights, make_resources, step_failure_message
 
 
 def source_rows_by_month(landing_dir, table):

@@ -13,7 +13,7 @@ import pytest
 from pipeline.defs.raw.assets import raw_airports
 from pipeline.defs.staging import assets as staging_assets
 from pipeline.defs.staging import time_zones
-from pipeline_tests.conftest import make_resources
+from pipeline_tests.support import make_resources, materialize
 
 START, END = date(2013, 1, 1), date(2014, 1, 2)
 # The airports' zones, and others whose rules differ: southern hemisphere, half-hour offsets,
@@ -132,7 +132,7 @@ def test_the_check_fails_when_an_offset_differs_from_duckdb(tmp_path, seeded_lan
     monkeypatch.setattr(time_zones, "utc_offset_minutes", _first_occurrence_offset)
     time_zones.offset_periods.cache_clear()
     try:
-        result = dg.materialize(
+        result = materialize(
             [raw_airports, staging_assets.airports, staging_assets.time_zone_offsets],
             resources=make_resources(tmp_path, seeded_landing),
             raise_on_error=False,

@@ -37,7 +37,6 @@ import yaml
 from dagster._config import Shape, process_config
 from dagster._core.instance.config import dagster_instance_config
 from dagster._core.storage.config import pg_config
-from dagster_postgres.utils import pg_url_from_config
 
 from deploy import processes
 from deploy import stack as stack_module
@@ -371,6 +370,7 @@ time.sleep(600)
 """
 
 
+@pytest.mark.integration  # starts a tree of processes
 def test_terminate_kills_a_process_tree_that_ignores_sigterm():
     server = processes.start([sys.executable, "-c", IGNORES_SIGTERM])
     try:
@@ -393,6 +393,7 @@ def _ignores_sigint(pid: int) -> bool:
     return bool(ignored & (1 << (signal.SIGINT - 1)))
 
 
+@pytest.mark.integration  # starts processes
 def test_servers_start_with_sigint_handled_even_from_a_background_shell():
     """A background job of a non-interactive shell ignores SIGINT, and children inherit that."""
     previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -680,6 +681,8 @@ def test_instance_config_takes_every_connection_setting_from_the_environment(tmp
     assert all(set(value) == {"env"} for key, value in postgres_db.items() if key != "scheme")
     assert config["run_monitoring"]["enabled"] and config["run_retries"]["enabled"]
     assert config["run_coordinator"]["class"] == "QueuedRunCoordinator"
+
+    from dagster_postgres.utils import pg_url_from_config  # 1.5 s to import: only this test needs it
 
     resolved = process_config(Shape(pg_config()), config["storage"]["postgres"])
     assert resolved.success, resolved.errors

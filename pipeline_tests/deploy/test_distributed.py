@@ -21,8 +21,8 @@ from deploy import health, processes
 from pipeline.landing import names as landing
 from pipeline.landing import seed as landing_seed
 from pipeline_tests import lake
-from pipeline_tests.conftest import ALL_MONTHS
 from pipeline_tests.stack_harness import LAUNCH_RUN, REPOSITORY_SELECTOR, pg_connect, running_stack
+from pipeline_tests.support import ALL_MONTHS
 
 REDIS = "redis://127.0.0.1:6379/0"
 MONTHS = [f"2013-{month:02d}-01" for month in range(1, 13)]

@@ -8,7 +8,7 @@ import duckdb
 import pytest
 
 from pipeline.landing.archive import archived_versions
-from pipeline_tests.conftest import landing_with, load_flights, make_resources
+from pipeline_tests.support import landing_with, load_flights, make_resources
 
 JANUARY = "2013-01-01"
 FLIGHTS_JANUARY = "flights_2013-01.csv"

@@ -10,8 +10,8 @@ import pytest
 
 from pipeline.definitions import defs
 from pipeline.landing.archive import archived_versions
-from pipeline_tests import conftest
-from pipeline_tests.conftest import load_flights, make_resources, read_note, step_failure_message
+from pipeline_tests import support
+from pipeline_tests.support import load_flights, make_resources, materialize, read_note, step_failure_message
 
 JANUARY = "2013-01-01"
 FLIGHTS_JANUARY = "flights_2013-01.csv"
@@ -59,7 +59,7 @@ def test_a_gzip_month_loads_as_the_plain_file_would_and_is_archived_as_delivered
 
 def test_staging_accepts_rows_from_a_gzip_delivery(tmp_path, seeded_landing, gz_landing):
     shutil.copy(seeded_landing / "airports.csv", gz_landing["landing"] / "airports.csv")
-    result = dg.materialize(
+    result = materialize(
         list(defs.assets),
         selection=dg.AssetSelection.assets(["staging", "flights"]).upstream(),
         partition_key=JANUARY,
@@ -85,7 +85,7 @@ def test_the_same_month_delivered_plain_and_compressed_loads_neither(tmp_path, s
     assert f"Both {plain} and {plain}.gz have landed: two deliveries of the same data" in message
     assert plain.exists() and (gz_landing["landing"] / f"{FLIGHTS_JANUARY}.gz").exists()
     assert not (tmp_path / "quarantine").exists()
-    assert conftest.stored_tables(tmp_path / "warehouse.duckdb") == [], (
+    assert support.stored_tables(tmp_path / "warehouse.duckdb") == [], (
         "the load rolled back: nothing is stored"
     )
 
@@ -114,6 +114,6 @@ def test_a_bad_gzip_delivery_is_quarantined(tmp_path, seeded_landing, make, phra
     [note_path] = (tmp_path / "quarantine").glob("*.reason.json")
     assert read_note(note_path)["file"] == landed.name
     assert note_path.with_name(note_path.name.removesuffix(".reason.json")).read_bytes() == bad
-    assert conftest.stored_tables(tmp_path / "warehouse.duckdb") == [], (
+    assert support.stored_tables(tmp_path / "warehouse.duckdb") == [], (
         "the load rolled back: nothing is stored"
     )

@@ -6,13 +6,12 @@ import gzip
 import hashlib
 from collections.abc import Callable
 
-import dagster as dg
 import duckdb
 import pytest
 
 from pipeline.defs.raw import assets as raw
 from pipeline.defs.raw.tables import RAW_TABLES
-from pipeline_tests.conftest import make_resources, read_note, step_failure_message
+from pipeline_tests.support import make_resources, materialize, read_note, step_failure_message
 
 ASSETS = {"airlines": raw.raw_airlines, "airports": raw.raw_airports, "planes": raw.raw_planes}
 # planes.csv line 2: N10156,2004,Fixed wing multi engine,EMBRAER,EMB-145XR,2,55,NA,Turbo-fan
@@ -100,7 +99,7 @@ def loaded(tmp_path_factory, seeded_landing):
     landing.mkdir()
     for table in ASSETS:
         (landing / f"{table}.csv").write_bytes((seeded_landing / f"{table}.csv").read_bytes())
-    assert dg.materialize(list(ASSETS.values()), resources=make_resources(root, landing)).success
+    assert materialize(list(ASSETS.values()), resources=make_resources(root, landing)).success
     return root / "warehouse.duckdb"
 
 
@@ -124,9 +123,7 @@ def test_a_bad_dimension_file_is_quarantined_and_the_table_kept(tmp_path, seeded
     bad = make_bad((seeded_landing / landed.name).read_bytes())
     landed.write_bytes(bad)
 
-    result = dg.materialize(
-        [ASSETS[table]], resources=make_resources(tmp_path, landing), raise_on_error=False
-    )
+    result = materialize([ASSETS[table]], resources=make_resources(tmp_path, landing), raise_on_error=False)
 
     assert not result.success
     message = step_failure_message(result)

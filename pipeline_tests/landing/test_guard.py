@@ -4,14 +4,19 @@ until an operator accepts it on purpose, which the materialization's metadata re
 
 from pathlib import Path
 
-import dagster as dg
 import duckdb
 import pytest
 
 from pipeline.defs.raw import assets as raw
 from pipeline.landing.archive import archived_versions
 from pipeline.landing.guard import ACCEPT_TAG
-from pipeline_tests.conftest import copy_zone, landing_zone_under, load_flights, step_failure_message
+from pipeline_tests.support import (
+    copy_zone,
+    landing_zone_under,
+    load_flights,
+    materialize,
+    step_failure_message,
+)
 
 JANUARY = "2013-01-01"
 FLIGHTS_JANUARY = "flights_2013-01.csv"
@@ -45,7 +50,7 @@ def loaded_zone(tmp_path_factory, seeded_landing) -> Path:
         "airlines.csv",
         *(f"flights_2013-0{month}.csv" for month in (1, 2, 3)),
     )["resources"]
-    assert dg.materialize([raw.raw_airports, raw.raw_airlines], resources=resources).success
+    assert materialize([raw.raw_airports, raw.raw_airlines], resources=resources).success
     for month in ("2013-01-01", "2013-02-01", "2013-03-01"):
         assert load_flights(resources, month).success
     return root
@@ -100,7 +105,7 @@ def test_a_collapsed_month_is_held_and_an_accepted_one_loads_with_who_and_why(zo
     )
 
     reason = "upstream withdrew January for re-issue (ticket 4711)"
-    accepted = dg.materialize(
+    accepted = materialize(
         [raw.raw_flights],
         partition_key=JANUARY,
         resources=zone["resources"],
@@ -141,7 +146,7 @@ def test_a_first_delivery_far_below_the_other_months_is_held_and_can_be_accepted
     assert april.read_bytes() == short
 
     reason = "April starts mid-month this year"
-    accepted = dg.materialize(
+    accepted = materialize(
         [raw.raw_flights],
         partition_key="2013-04-01",
         resources=zone["resources"],
@@ -174,7 +179,7 @@ def test_airports_cut_off_at_line_700_are_held_with_the_airports_flights_would_l
     before = fingerprint(zone["database"], "airports")
     assert before[0][1] == 1_458
 
-    held = dg.materialize([raw.raw_airports], resources=zone["resources"], raise_on_error=False)
+    held = materialize([raw.raw_airports], resources=zone["resources"], raise_on_error=False)
 
     _assert_held(
         zone,
@@ -197,7 +202,7 @@ def test_airports_cut_off_at_line_700_are_held_with_the_airports_flights_would_l
     assert lost > 0
     assert f"airports.csv lacks {lost} faa value(s)" in step_failure_message(held)
 
-    accepted = dg.materialize(
+    accepted = materialize(
         [raw.raw_airports],
         resources=zone["resources"],
         tags={ACCEPT_TAG: "new airports feed, cut on purpose"},
@@ -240,6 +245,6 @@ def test_a_dimension_key_that_flights_use_cannot_disappear_unremarked(
     delivered.write_bytes(without_key)
     before = fingerprint(zone["database"], table)
 
-    held = dg.materialize([asset], resources=zone["resources"], raise_on_error=False)
+    held = materialize([asset], resources=zone["resources"], raise_on_error=False)
 
     _assert_held(zone, held, table, f"{table}.csv", without_key, before, [held_phrase])

@@ -7,7 +7,6 @@ import hashlib
 from collections.abc import Callable
 from datetime import date
 
-import dagster as dg
 import duckdb
 import pytest
 
@@ -15,11 +14,12 @@ from pipeline.defs.raw import assets as raw
 from pipeline.defs.raw.tables import FLIGHTS
 from pipeline.landing.ingest import validate_landed_file
 from pipeline.landing.names import parse_monthly_file_name
-from pipeline_tests.conftest import (
+from pipeline_tests.support import (
     copy_zone,
     landing_with,
     load_flights,
     make_resources,
+    materialize,
     read_note,
     step_failure_message,
     stored_tables,
@@ -260,11 +260,17 @@ def stored_flights(database) -> list[tuple]:
         ).fetchall()
 
 
+@pytest.fixture(scope="module")
+def january_as_loaded(loaded_january) -> list[tuple]:
+    """``stored_flights`` of the loaded January that every ``january`` copy starts from."""
+    return stored_flights(loaded_january / "warehouse.duckdb")
+
+
 @pytest.mark.parametrize("case", list(BAD_FILES), ids=list(BAD_FILES))
-def test_bad_file_is_quarantined_and_the_month_is_unchanged(january, case):
+def test_bad_file_is_quarantined_and_the_month_is_unchanged(january, january_as_loaded, case):
     make_bad, expected_phrases = BAD_FILES[case]
     bad_bytes = make_bad(january["good_bytes"])
-    before = stored_flights(january["database"])
+    before = january_as_loaded
     landed = january["landing"] / FLIGHTS_JANUARY
     landed.write_bytes(bad_bytes)
 
@@ -311,6 +317,7 @@ def test_every_bad_row_is_reported_with_its_line_and_column(tmp_path, seeded_lan
     ]
 
 
+@pytest.mark.integration  # validates the whole year
 def test_every_file_of_2013_obeys_its_contract(seeded_landing):
     """The declared domains allow exactly what the source holds: every landed file passes."""
     for path in sorted(seeded_landing.iterdir()):
@@ -349,7 +356,7 @@ def test_one_bad_month_in_a_multi_month_run_loads_nothing(tmp_path, seeded_landi
     february = landing_dir / "flights_2013-02.csv"
     february.write_bytes(text_in_numeric_column(february.read_bytes()))
 
-    result = dg.materialize(
+    result = materialize(
         [raw.raw_flights],
         resources=make_resources(tmp_path, landing_dir),
         tags={
@@ -372,10 +379,10 @@ def test_a_bad_dimension_file_is_quarantined_and_the_table_kept(tmp_path, seeded
     landing_dir = landing_with(tmp_path, seeded_landing, "airlines.csv")
     airlines = landing_dir / "airlines.csv"
     resources = make_resources(tmp_path, landing_dir)
-    assert dg.materialize([raw.raw_airlines], resources=resources).success
+    assert materialize([raw.raw_airlines], resources=resources).success
     airlines.write_bytes(b"carrier\n9E\nAA\n")
 
-    result = dg.materialize([raw.raw_airlines], resources=resources, raise_on_error=False)
+    result = materialize([raw.raw_airlines], resources=resources, raise_on_error=False)
 
     assert not result.success
     assert "missing columns ['name']" in step_failure_message(result)

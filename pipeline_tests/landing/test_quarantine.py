@@ -14,7 +14,7 @@ from pipeline.automation.alerts import AlertNotifier
 from pipeline.automation.sensors import landing_sensor
 from pipeline.landing.quarantine import NOTE_SUFFIX, Problem, quarantine
 from pipeline.landing.resources import LandingZone
-from pipeline_tests.conftest import read_note
+from pipeline_tests.support import read_note
 
 
 def test_a_file_moves_beside_a_note_of_the_reason(tmp_path):

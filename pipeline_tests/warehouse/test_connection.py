@@ -36,6 +36,7 @@ def test_nested_connections_in_one_process_do_not_deadlock(tmp_path):
             assert inner.execute("select count(*) from t").fetchall() == [(1,)]
 
 
+@pytest.mark.integration  # starts a process holding the lock
 def test_a_writer_waits_for_another_process_to_finish(tmp_path):
     database = tmp_path / "w.duckdb"
     holder = hold_lock_in_another_process(database, seconds=1.5)
@@ -46,6 +47,7 @@ def test_a_writer_waits_for_another_process_to_finish(tmp_path):
     assert holder.wait(timeout=30) == 0
 
 
+@pytest.mark.integration  # starts a process holding the lock
 def test_the_wait_ends_with_an_error_naming_the_file_and_holder(tmp_path):
     database = tmp_path / "w.duckdb"
     holder = hold_lock_in_another_process(database, seconds=30)

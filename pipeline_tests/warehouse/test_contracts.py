@@ -17,7 +17,7 @@ from pipeline.warehouse import contracts
 from pipeline.warehouse.connection import connect
 from pipeline.warehouse.outputs import WarehouseQuery
 from pipeline.warehouse.tables import Column, Rule, Table, at_most, column, in_range, matches
-from pipeline_tests.conftest import make_resources, step_failure_message
+from pipeline_tests.support import make_resources, materialize, step_failure_message
 
 JANUARY = "2013-01-01"
 DECLARED = {
@@ -139,7 +139,7 @@ def _table_fingerprint(database, table: str, where: str = "true") -> tuple:
 
 
 def _materialize(resources, *keys: list[str], partition: str | None = JANUARY):
-    return dg.materialize(
+    return materialize(
         list(defs.assets),
         selection=dg.AssetSelection.assets(*keys),
         resources=resources,
@@ -188,7 +188,7 @@ def test_missing_column_fails_the_contract_and_keeps_the_table(tmp_path, landing
     def airlines_without_names() -> WarehouseQuery:
         return WarehouseQuery("select upper(carrier) as carrier from raw.airlines")
 
-    result = dg.materialize([airlines_without_names], resources=resources, raise_on_error=False)
+    result = materialize([airlines_without_names], resources=resources, raise_on_error=False)
 
     assert not result.success
     message = step_failure_message(result)

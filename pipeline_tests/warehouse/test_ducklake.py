@@ -34,8 +34,8 @@ from pipeline.warehouse import backends, ducklake, pg_locks
 from pipeline.warehouse.io_manager import WarehouseIOManager
 from pipeline.warehouse.outputs import WarehouseQuery
 from pipeline_tests import lake as lake_helpers
-from pipeline_tests.conftest import definitions_with, make_resources, step_failure_message
 from pipeline_tests.processes import start_python, wait_for_line
+from pipeline_tests.support import definitions_with, make_resources, step_failure_message
 
 RACE_ROUNDS = 30
 REDELIVERED_MONTHS = {3: "2013-03-01", 4: "2013-04-01"}

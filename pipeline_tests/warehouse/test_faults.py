@@ -30,12 +30,6 @@ from pipeline.landing.resources import LandingZone
 from pipeline.warehouse import connection as warehouse
 from pipeline.warehouse.io_manager import WarehouseIOManager
 from pipeline.warehouse.resources import Warehouse
-from pipeline_tests.conftest import (
-    copy_zone,
-    load_flights,
-    make_resources,
-    step_failure_message,
-)
 from pipeline_tests.processes import (
     CODE_LOCATION_MODULE,
     DAGSTER,
@@ -46,6 +40,15 @@ from pipeline_tests.processes import (
     start_python,
     wait_for_line,
 )
+from pipeline_tests.support import (
+    copy_zone,
+    load_flights,
+    make_resources,
+    step_failure_message,
+)
+
+# Every test here starts helper processes (a killed load, foreign lock holders, a daemon).
+pytestmark = pytest.mark.integration
 
 JANUARY = "2013-01-01"
 FLIGHTS_JANUARY = "flights_2013-01.csv"
@@ -316,7 +319,6 @@ def wait_for_loads(
         time.sleep(1)
 
 
-@pytest.mark.integration
 def test_a_daemon_restarted_while_files_arrive_loads_each_file_once(tmp_path, seeded_landing):
     home = dagster_home(tmp_path / "dagster_home")
     environment = server_environment(tmp_path, dagster_home=home)

@@ -15,11 +15,12 @@ from pipeline.paths import UnsafeConfiguredPath
 from pipeline.warehouse.identifiers import InvalidIdentifierError, qualified_table_name, validate_identifier
 from pipeline.warehouse.io_manager import WarehouseIOManager
 from pipeline.warehouse.resources import Warehouse
-from pipeline_tests import conftest
-from pipeline_tests.conftest import (
+from pipeline_tests import support
+from pipeline_tests.support import (
     landing_with,
     load_flights,
     make_resources,
+    materialize,
     read_note,
     step_failure_message,
 )
@@ -69,7 +70,7 @@ def test_a_schema_from_config_cannot_inject_sql(tmp_path):
         return pd.DataFrame({"carrier": ["AA", "UA"]})
 
     hostile = "x; drop table main.canary; --"
-    result = dg.materialize(
+    result = materialize(
         [carriers],
         resources={"io_manager": WarehouseIOManager(database=str(database), schema=hostile)},
         raise_on_error=False,
@@ -113,7 +114,7 @@ def test_a_symlinked_landing_file_is_refused_and_quarantined(tmp_path, seeded_la
 
     assert not result.success
     assert "is a symbolic link" in step_failure_message(result)
-    assert conftest.stored_tables(tmp_path / "warehouse.duckdb") == [], (
+    assert support.stored_tables(tmp_path / "warehouse.duckdb") == [], (
         "the load rolled back: nothing is stored"
     )
     assert not (landing_dir / FLIGHTS_JANUARY).is_symlink()
@@ -174,7 +175,7 @@ def test_column_names_from_check_config_cannot_inject_sql(tmp_path, built_wareho
     [checks] = [checks for checks in defs.asset_checks if key in checks.check_keys]
     hostile = "dep_delay_minutes) as x from raw.flights; drop table raw.flights; select (1"
 
-    result = dg.materialize(
+    result = materialize(
         [*defs.assets, *defs.asset_checks],
         selection=dg.AssetSelection.checks(key),
         resources=make_resources(tmp_path, tmp_path / "landing"),

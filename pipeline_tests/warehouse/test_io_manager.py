@@ -11,7 +11,7 @@ import pytest
 
 from pipeline.warehouse.io_manager import WarehouseIOManager
 from pipeline.warehouse.outputs import WarehouseQuery
-from pipeline_tests.conftest import step_failure_message
+from pipeline_tests.support import materialize, step_failure_message
 
 days = dg.DailyPartitionsDefinition(start_date="2024-01-01", end_date="2024-01-05")
 
@@ -52,7 +52,7 @@ def database(tmp_path):
 
 
 def run(database, asset, day, kind="good"):
-    return dg.materialize(
+    return materialize(
         [asset],
         partition_key=day,
         resources={"io_manager": WarehouseIOManager(database=str(database))},
@@ -116,6 +116,7 @@ def test_a_query_failing_mid_write_rolls_the_whole_partition_back(database):
     assert rows(database, "testing.queried") == before
 
 
+@pytest.mark.integration  # starts another process
 def test_another_process_can_write_right_after_a_failed_write(database):
     assert run(database, readings, "2024-01-01").success
     assert not run(database, readings, "2024-01-01", "empty").success
@@ -146,6 +147,6 @@ def settings() -> WarehouseQuery:
 
 def test_writes_run_with_the_configured_threads_and_memory_limit(database):
     io_manager = WarehouseIOManager(database=str(database), threads=1, memory_limit="400MB")
-    assert dg.materialize([settings], resources={"io_manager": io_manager}).success
+    assert materialize([settings], resources={"io_manager": io_manager}).success
     with duckdb.connect(str(database), read_only=True) as conn:
         assert conn.execute("select * from testing.settings").fetchall() == [(1, "381.4 MiB")]
