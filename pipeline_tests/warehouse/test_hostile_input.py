@@ -16,14 +16,6 @@ from pipeline.warehouse.identifiers import InvalidIdentifierError, qualified_tab
 from pipeline.warehouse.io_manager import WarehouseIOManager
 from pipeline.warehouse.resources import Warehouse
 from pipeline_tests import support
-from pipeline_tests.support import (
-    landing_with,
-    load_flights,
-    make_resources,
-    materialize,
-    read_note,
-    step_failure_message,
-)
 
 FLIGHTS_JANUARY = "flights_2013-01.csv"
 
@@ -70,14 +62,14 @@ def test_a_schema_from_config_cannot_inject_sql(tmp_path):
         return pd.DataFrame({"carrier": ["AA", "UA"]})
 
     hostile = "x; drop table main.canary; --"
-    result = materialize(
+    result = support.materialize(
         [carriers],
         resources={"io_manager": WarehouseIOManager(database=str(database), schema=hostile)},
         raise_on_error=False,
     )
 
     assert not result.success
-    assert "is not a valid SQL identifier" in step_failure_message(result)
+    assert "is not a valid SQL identifier" in support.step_failure_message(result)
     with duckdb.connect(str(database), read_only=True) as conn:
         assert conn.execute("select answer from canary").fetchall() == [(42,)]
         assert (
@@ -110,17 +102,19 @@ def test_a_symlinked_landing_file_is_refused_and_quarantined(tmp_path, seeded_la
     landing_dir.mkdir()
     (landing_dir / FLIGHTS_JANUARY).symlink_to(outside)
 
-    result = load_flights(make_resources(tmp_path, landing_dir), "2013-01-01", raise_on_error=False)
+    result = support.load_flights(
+        support.make_resources(tmp_path, landing_dir), "2013-01-01", raise_on_error=False
+    )
 
     assert not result.success
-    assert "is a symbolic link" in step_failure_message(result)
+    assert "is a symbolic link" in support.step_failure_message(result)
     assert support.stored_tables(tmp_path / "warehouse.duckdb") == [], (
         "the load rolled back: nothing is stored"
     )
     assert not (landing_dir / FLIGHTS_JANUARY).is_symlink()
     assert outside.read_bytes() == (seeded_landing / FLIGHTS_JANUARY).read_bytes()
     [note] = (tmp_path / "quarantine").glob("*.reason.json")
-    assert read_note(note)["symlink_target"] == str(outside)
+    assert support.read_note(note)["symlink_target"] == str(outside)
 
 
 @pytest.mark.parametrize(
@@ -145,14 +139,14 @@ def test_a_path_from_the_environment_may_not_climb_out(tmp_path, monkeypatch):
 
 
 def test_a_run_configured_with_dot_dot_fails_before_reading_anything(tmp_path, seeded_landing):
-    landing_dir = landing_with(tmp_path, seeded_landing, FLIGHTS_JANUARY)
-    resources = make_resources(tmp_path, landing_dir)
+    landing_dir = support.landing_with(tmp_path, seeded_landing, FLIGHTS_JANUARY)
+    resources = support.make_resources(tmp_path, landing_dir)
     resources["landing_zone"] = LandingZone(path=str(tmp_path / "x" / ".." / "landing"))
 
-    result = load_flights(resources, "2013-01-01", raise_on_error=False)
+    result = support.load_flights(resources, "2013-01-01", raise_on_error=False)
 
     assert not result.success
-    assert "contains '..'" in step_failure_message(result)
+    assert "contains '..'" in support.step_failure_message(result)
     assert not (tmp_path / "warehouse.duckdb").exists()
 
 
@@ -161,7 +155,7 @@ def test_quotes_and_semicolons_in_folder_names_are_only_names(tmp_path, seeded_l
     hostile.mkdir()
     shutil.copy(seeded_landing / FLIGHTS_JANUARY, hostile / FLIGHTS_JANUARY)
 
-    result = load_flights(make_resources(tmp_path, hostile), "2013-01-01")
+    result = support.load_flights(support.make_resources(tmp_path, hostile), "2013-01-01")
 
     assert result.success
     with duckdb.connect(str(tmp_path / "warehouse.duckdb"), read_only=True) as conn:
@@ -175,10 +169,10 @@ def test_column_names_from_check_config_cannot_inject_sql(tmp_path, built_wareho
     [checks] = [checks for checks in defs.asset_checks if key in checks.check_keys]
     hostile = "dep_delay_minutes) as x from raw.flights; drop table raw.flights; select (1"
 
-    result = materialize(
+    result = support.materialize(
         [*defs.assets, *defs.asset_checks],
         selection=dg.AssetSelection.checks(key),
-        resources=make_resources(tmp_path, tmp_path / "landing"),
+        resources=support.make_resources(tmp_path, tmp_path / "landing"),
         run_config={"ops": {checks.node_def.name: {"config": {"max_null_share": {hostile: 0.1}}}}},
         raise_on_error=False,
     )
