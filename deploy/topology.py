@@ -52,9 +52,6 @@ import os
 broker_url = os.environ["DAGSTER_CELERY_BROKER_URL"]
 result_backend = os.environ["DAGSTER_CELERY_BACKEND_URL"]
 task_default_queue = os.environ["DAGSTER_CELERY_QUEUE"]
-# A worker takes a run only when its one process is free (acknowledged on completion, one at a
-# time): acknowledged on receipt, a busy worker reserved the next run while another sat idle.
-task_acks_late = True
 worker_prefetch_multiplier = 1
 """
 
