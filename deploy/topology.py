@@ -217,17 +217,11 @@ def environment(component: str, s: Settings, env: Mapping[str, str]) -> dict[str
     return {**{k: celery_setting(k, env) for k in CELERY_DEFAULTS}, **env, "PYTHONPATH": path}
 
 
-def instance_config(env: Mapping[str, str], workers: int = DEFAULT_WORKERS) -> str:
-    """The instance's dagster.yaml: deploy/dagster.yaml, with the Celery launcher if distributed.
-
-    Distributed, as many runs go at once as the ``workers`` run (one each, ``-c 1``): the rest
-    wait QUEUED in Dagster's queue. Sent on, they would wait in the broker's queue as STARTING,
-    and run monitoring fails a run still STARTING after ``start_timeout_seconds``.
-    """
+def instance_config(env: Mapping[str, str]) -> str:
+    """The instance's dagster.yaml: deploy/dagster.yaml, with the Celery launcher if distributed."""
     import yaml
 
     config = yaml.safe_load(INSTANCE_CONFIG.read_text())
     if distributed(env):
         config.update(yaml.safe_load(DISTRIBUTED_INSTANCE_CONFIG.read_text()))
-        config["concurrency"] = {"runs": {"max_concurrent_runs": workers}}
     return yaml.safe_dump(config, sort_keys=False)

@@ -38,7 +38,7 @@ from dagster._config import Shape, process_config
 from dagster._core.instance.config import dagster_instance_config
 from dagster._core.storage.config import pg_config
 
-from deploy import processes, topology
+from deploy import processes
 from deploy import stack as stack_module
 from pipeline import constants
 from pipeline.definitions import defs
@@ -664,20 +664,6 @@ def test_compose_runs_are_containers_with_what_a_run_needs_on_the_lake():
     init = DEPLOY_DIR / "postgres-init" / "10-flights-lake.sql"
     assert "dbname=flights_lake" in daemon_env["DUCKLAKE_CATALOG"]
     assert "create database flights_lake" in init.read_text()
-
-
-def test_runs_beyond_the_celery_workers_wait_queued_in_dagster():
-    """Sent to the broker, a run waiting for a worker counts as STARTING and run monitoring fails
-    it after start_timeout_seconds: seen with six month runs on two workers of a slow machine."""
-    lake = yaml.safe_load(topology.instance_config({constants.WAREHOUSE_BACKEND_ENV: "ducklake"}, workers=3))
-    assert lake["run_launcher"]["class"] == "CeleryRunLauncher"
-    assert lake["run_coordinator"]["class"] == "QueuedRunCoordinator"
-    assert lake["concurrency"]["runs"]["max_concurrent_runs"] == 3
-    assert lake["run_monitoring"]["start_timeout_seconds"] > 0
-
-    local = yaml.safe_load(topology.instance_config({}, workers=3))
-    assert local["run_launcher"]["class"] == "DefaultRunLauncher"
-    assert local["concurrency"]["runs"]["max_concurrent_runs"] == 2
 
 
 def test_instance_config_takes_every_connection_setting_from_the_environment(tmp_path, monkeypatch):
