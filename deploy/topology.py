@@ -223,5 +223,14 @@ def instance_config(env: Mapping[str, str]) -> str:
 
     config = yaml.safe_load(INSTANCE_CONFIG.read_text())
     if distributed(env):
-        config.update(yaml.safe_load(DISTRIBUTED_INSTANCE_CONFIG.read_text()))
+        config = _merged(config, yaml.safe_load(DISTRIBUTED_INSTANCE_CONFIG.read_text()))
     return yaml.safe_dump(config, sort_keys=False)
+
+
+def _merged(base: dict, override: dict) -> dict:
+    """``base`` with ``override``'s settings, section by section (nested mappings merged)."""
+    merged = dict(base)
+    for key, value in override.items():
+        both_mappings = isinstance(value, dict) and isinstance(merged.get(key), dict)
+        merged[key] = _merged(merged[key], value) if both_mappings else value
+    return merged
