@@ -4,7 +4,8 @@ A file is **ready** when it is complete and has not changed for the settle inter
 modification time, which every write moves, is at least that old). Complete means not empty and
 ending with a whole record (pipeline/landing/ending.py; for a ``.gz`` file, of a whole gzip stream's
 text): a last line with a line break, or without one when its record has as many fields as the
-header. Blank lines after the last record do not matter. A file that looks **incomplete** (empty,
+header and its values pass its table's contract (an upload paused inside the last field has every
+field, and a value cut short). Blank lines after the last record do not matter. A file that looks **incomplete** (empty,
 or cut mid-record: a writer that paused, or crashed) is waited for, never rejected; only once it
 has not changed for the incomplete limit is it **overdue**: the landing sensor tells the operator
 and then quarantines it. A file whose bytes are compressed under a plain ``.csv`` name (gzip, zip,
@@ -29,15 +30,19 @@ whose clock drifts, raise the settle interval by the drift.
 from __future__ import annotations
 
 import os
+import tempfile
 import time
 import zlib
 from dataclasses import dataclass
+from datetime import date
 from enum import Enum
 from pathlib import Path
 
 from pipeline.files import BLOCK_BYTES, sha256_of
 from pipeline.landing.compression import compression_mismatch
-from pipeline.landing.ending import TAIL_BYTES, ending_of
+from pipeline.landing.ending import TAIL_BYTES, Ending, ending_of
+from pipeline.landing.ingest import validate_landed_file
+from pipeline.landing.names import DIMENSION_FILES, parse_monthly_file_name
 
 SETTLE_SECONDS_ENV = "LANDING_SETTLE_SECONDS"
 INCOMPLETE_LIMIT_SECONDS_ENV = "LANDING_INCOMPLETE_LIMIT_SECONDS"
@@ -133,7 +138,29 @@ def _gzip_text_complete(path: Path) -> bool:
     if not decompressor.eof or text_bytes == 0:
         return False
     first_line = head.split(b"\n", 1)[0]
-    return ending_of(first_line, tail, tail_is_whole_text=text_bytes <= TAIL_BYTES).complete
+    return _whole(path, first_line, ending_of(first_line, tail, tail_is_whole_text=text_bytes <= TAIL_BYTES))
+
+
+def _last_record_passes(name: str, first_line: bytes, last_line: bytes) -> bool:
+    """The last record, without its line break, checked as a one-row file of its table: no value of
+    it refused (a header that is wrong is the load's to refuse). Only for landing file names."""
+    plain = name.removesuffix(GZIP_SUFFIX)
+    monthly = parse_monthly_file_name(plain)
+    table = monthly.table if monthly else DIMENSION_FILES.get(plain)
+    if table is None:
+        return True
+    month_start = date.fromisoformat(monthly.partition_key) if monthly else None
+    with tempfile.TemporaryDirectory() as folder:
+        record = Path(folder) / plain
+        record.write_bytes(first_line.rstrip(b"\r\n") + b"\n" + last_line + b"\n")
+        problems = validate_landed_file(record, table, month_start)
+    return not any(problem.line == 2 for problem in problems)
+
+
+def _whole(path: Path, first_line: bytes, end: Ending) -> bool:
+    if not end.complete:
+        return False
+    return end.terminated or _last_record_passes(path.name, first_line, end.last_line)
 
 
 def looks_complete(path: Path) -> bool:
@@ -150,7 +177,7 @@ def looks_complete(path: Path) -> bool:
             return True
         handle.seek(0)
         first_line = handle.readline(TAIL_BYTES)
-        return ending_of(first_line, tail, tail_is_whole_text=size <= TAIL_BYTES).complete
+        return _whole(path, first_line, ending_of(first_line, tail, tail_is_whole_text=size <= TAIL_BYTES))
 
 
 def observe(

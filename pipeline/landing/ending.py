@@ -7,9 +7,10 @@ Both the landing sensor (is the file complete, or still being written?) and the 
 - a last line **without** one (exporters that leave the final break off) ends a complete file
   when its record has exactly as many fields as the header, no quoted value left open, and it is
   not the header itself. An upload cut mid-record has fewer fields (or an open quote) and is
-  waited for. A cut *inside the last field* still has every field: the settle interval guards
-  against it on the sensor's side, and the load refuses such a record's broken value as a probable
-  truncation (``framing.cut_last_record``);
+  waited for. A cut *inside the last field* still has every field: the landing sensor also checks
+  such a record against its table's contract (pipeline/automation/readiness.py) and waits while a
+  value is refused, and a load refuses the value as a probable truncation
+  (``framing.cut_last_record``);
 - blank lines after the last record (empty or only whitespace — what many exports and editors
   write) are counted, not refused: the load notes them in the materialization's metadata. A blank
   line between records is still refused.
@@ -38,6 +39,7 @@ class Ending:
     last_line_fields: int | None = None
     header_fields: int | None = None
     header_only: bool = False
+    last_line: bytes = b""  # the last record's line, when it has no line break
 
     @property
     def complete(self) -> bool:
@@ -89,4 +91,5 @@ def ending_of(first_line: bytes, tail: bytes, *, tail_is_whole_text: bool) -> En
         last_line_fields=count_fields(body[start + 1 :]),
         header_fields=count_fields(first_line),
         header_only=start < 0,
+        last_line=body[start + 1 :],
     )

@@ -199,14 +199,21 @@ def test_a_last_line_without_a_line_break_loads_once_settled_and_a_cut_record_is
 ):
     content = (seeded_landing / "flights_2013-05.csv").read_bytes()
     assert content.endswith(b"\n")
-    cut = land(seeded_landing, zone, "weather_2013-05.csv", content[:1000], settled=False)  # mid-record
-    os.utime(cut, (sensors.an_hour_ago() + 60, sensors.an_hour_ago() + 60))
     whole = land(seeded_landing, zone, "flights_2013-05.csv", content.rstrip(b"\n"), settled=False)
+    june = (seeded_landing / "flights_2013-06.csv").read_bytes()
+    weather = (seeded_landing / "weather_2013-06.csv").read_bytes()
+    cut = {
+        "flights_2013-06.csv": june[:1000],  # mid-record: fewer fields than the header
+        "weather_2013-06.csv": weather[:-6],  # inside the last field: every field, time_hour cut short
+    }
+    for name, data in cut.items():
+        path = land(seeded_landing, zone, name, data)
+        os.utime(path, (sensors.an_hour_ago() + 60, sensors.an_hour_ago() + 60))  # paused 59 minutes
 
     settling = evaluate(zone)
     assert settling.run_requests == []
     assert "Still arriving: flights_2013-05.csv." in settling.skip_message
-    assert "Waiting for 1 incomplete file(s): weather_2013-05.csv." in settling.skip_message
+    assert f"Waiting for 2 incomplete file(s): {', '.join(cut)}." in settling.skip_message
 
     os.utime(whole, (time.time() - 3, time.time() - 3))  # unchanged for the settle interval
     [request] = evaluate(zone, settling.cursor).run_requests
@@ -216,7 +223,9 @@ def test_a_last_line_without_a_line_break_loads_once_settled_and_a_cut_record_is
     assert stored(zone, 5) == [(28_796, [whole.name])]
     [loaded] = source_files(result)
     assert loaded["noted"] == ["line 28797, the last, has no line break; its record is whole (19 fields)"]
-    assert cut.read_bytes() == content[:1000], "the cut file is still waited for, untouched"
+    for name, data in cut.items():
+        assert (zone["landing"] / name).read_bytes() == data, "a cut file is still waited for, untouched"
+    assert not (zone["root"] / "quarantine").exists()
 
 
 def test_blank_lines_at_the_end_are_accepted_and_noted(seeded_landing, zone):
