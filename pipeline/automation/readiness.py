@@ -1,11 +1,16 @@
 """When a landing file is ready to load, and when one that looks incomplete is given up on.
 
-A file is **ready** when it is complete — not empty, ending with a line break (a ``.gz`` file: a
-whole gzip stream whose text ends with one) — and has not changed for the settle interval
-(its modification time, which every write moves, is at least that old). A file that looks
-**incomplete** (empty, or cut mid-line: a writer that paused, or crashed) is waited for, never
-rejected; only once it has not changed for the incomplete limit is it **overdue**: the landing
-sensor tells the operator and then quarantines it.
+A file is **ready** when it is complete and has not changed for the settle interval (its
+modification time, which every write moves, is at least that old). Complete means not empty and
+ending with a whole record (pipeline/landing/ending.py; for a ``.gz`` file, of a whole gzip stream's
+text): a last line with a line break, or without one when its record has as many fields as the
+header and its values pass its table's contract (an upload paused inside the last field has every
+field, and a value cut short). Blank lines after the last record do not matter. A file that looks **incomplete** (empty,
+or cut mid-record: a writer that paused, or crashed) is waited for, never rejected; only once it
+has not changed for the incomplete limit is it **overdue**: the landing sensor tells the operator
+and then quarantines it. A file whose bytes are compressed under a plain ``.csv`` name (gzip, zip,
+zstd, bzip2), or plain under a ``.csv.gz`` name, is **mislabelled** at once: it will not load
+whatever else arrives, and the fix is a rename (the sensor tells the operator and leaves it).
 
 Both intervals are read from the environment at each evaluation (so a test or an operator can
 change them without a code change):
@@ -25,13 +30,19 @@ whose clock drifts, raise the settle interval by the drift.
 from __future__ import annotations
 
 import os
+import tempfile
 import time
 import zlib
 from dataclasses import dataclass
+from datetime import date
 from enum import Enum
 from pathlib import Path
 
 from pipeline.files import BLOCK_BYTES, sha256_of
+from pipeline.landing.compression import compression_mismatch
+from pipeline.landing.ending import TAIL_BYTES, Ending, ending_of
+from pipeline.landing.ingest import validate_landed_file
+from pipeline.landing.names import DIMENSION_FILES, parse_monthly_file_name
 
 SETTLE_SECONDS_ENV = "LANDING_SETTLE_SECONDS"
 INCOMPLETE_LIMIT_SECONDS_ENV = "LANDING_INCOMPLETE_LIMIT_SECONDS"
@@ -69,46 +80,54 @@ class ReadinessSettings:
 class State(Enum):
     READY = "ready"
     SETTLING = "settling"  # complete-looking, but changed within the settle interval
-    INCOMPLETE = "incomplete"  # empty or cut mid-line: waited for
+    INCOMPLETE = "incomplete"  # empty or cut mid-record: waited for
     OVERDUE = "overdue"  # incomplete and unchanged for the incomplete limit
+    MISLABELLED = "mislabelled"  # compressed bytes under a plain name, or plain under .gz: told at once
 
 
 @dataclass(frozen=True)
 class Seen:
     """What the sensor learnt about one version of a file; kept in its cursor so that an unchanged
-    file is neither re-read nor re-hashed. A version is its size, modification time and inode."""
+    file is neither re-read nor re-hashed. A version is its size, modification time and inode.
+    ``mislabelled`` says what is wrong with a file compressed otherwise than its name says."""
 
     size: int
     mtime_ns: int
     inode: int
     complete: bool
     sha256: str | None = None
+    mislabelled: str | None = None
 
     def same_version(self, stat: os.stat_result) -> bool:
         return (self.size, self.mtime_ns, self.inode) == (stat.st_size, stat.st_mtime_ns, stat.st_ino)
 
     def to_json(self) -> list:
-        return [self.size, self.mtime_ns, self.inode, self.complete, self.sha256]
+        return [self.size, self.mtime_ns, self.inode, self.complete, self.sha256, self.mislabelled]
 
     @classmethod
     def from_json(cls, value: list) -> Seen:
+        if len(value) != 6:  # an older cursor: rebuilt rather than read wrongly
+            raise ValueError(f"a file version of {len(value)} fields")
         return cls(*value)
 
 
 def _gzip_text_complete(path: Path) -> bool:
-    """A whole gzip stream (every member ended) whose decompressed text ends with a line break.
+    """A whole gzip stream (every member ended) whose decompressed text ends with a whole record.
 
     Bytes that are not gzip at all count as complete: they are not being written, and the load's
     validation rejects them with the reason.
     """
     decompressor = zlib.decompressobj(zlib.MAX_WBITS | 32)
-    last = b""
+    head, tail, text_bytes = b"", b"", 0
     try:
         with open(path, "rb") as handle:
             for block in iter(lambda: handle.read(BLOCK_BYTES), b""):
                 while block:
                     text = decompressor.decompress(block)
-                    last = text[-1:] or last
+                    text_bytes += len(text)
+                    tail = text[-TAIL_BYTES:] if len(text) >= TAIL_BYTES else (tail + text)[-TAIL_BYTES:]
+                    if len(head) < TAIL_BYTES:
+                        head += text[: TAIL_BYTES - len(head)]
                     if not decompressor.eof:
                         break
                     block = decompressor.unused_data
@@ -116,19 +135,49 @@ def _gzip_text_complete(path: Path) -> bool:
                         decompressor = zlib.decompressobj(zlib.MAX_WBITS | 32)
     except zlib.error:
         return True
-    return decompressor.eof and last == b"\n"
+    if not decompressor.eof or text_bytes == 0:
+        return False
+    first_line = head.split(b"\n", 1)[0]
+    return _whole(path, first_line, ending_of(first_line, tail, tail_is_whole_text=text_bytes <= TAIL_BYTES))
+
+
+def _last_record_passes(name: str, first_line: bytes, last_line: bytes) -> bool:
+    """The last record, without its line break, checked as a one-row file of its table: no value of
+    it refused (a header that is wrong is the load's to refuse). Only for landing file names."""
+    plain = name.removesuffix(GZIP_SUFFIX)
+    monthly = parse_monthly_file_name(plain)
+    table = monthly.table if monthly else DIMENSION_FILES.get(plain)
+    if table is None:
+        return True
+    month_start = date.fromisoformat(monthly.partition_key) if monthly else None
+    with tempfile.TemporaryDirectory() as folder:
+        record = Path(folder) / plain
+        record.write_bytes(first_line.rstrip(b"\r\n") + b"\n" + last_line + b"\n")
+        problems = validate_landed_file(record, table, month_start)
+    return not any(problem.line == 2 for problem in problems)
+
+
+def _whole(path: Path, first_line: bytes, end: Ending) -> bool:
+    if not end.complete:
+        return False
+    return end.terminated or _last_record_passes(path.name, first_line, end.last_line)
 
 
 def looks_complete(path: Path) -> bool:
-    """Not empty and ending with a line break (for ``.gz``: its decompressed text)."""
+    """Not empty and ending with a whole record (for ``.gz``: its decompressed text); see the module."""
     with open(path, "rb") as handle:
         size = handle.seek(0, os.SEEK_END)
         if size == 0:
             return False
         if path.name.endswith(GZIP_SUFFIX):
             return _gzip_text_complete(path)
-        handle.seek(-1, os.SEEK_END)
-        return handle.read(1) == b"\n"
+        handle.seek(max(0, size - TAIL_BYTES))
+        tail = handle.read()
+        if tail.endswith(b"\n"):
+            return True
+        handle.seek(0)
+        first_line = handle.readline(TAIL_BYTES)
+        return _whole(path, first_line, ending_of(first_line, tail, tail_is_whole_text=size <= TAIL_BYTES))
 
 
 def observe(
@@ -138,9 +187,13 @@ def observe(
     if previous is not None and previous.same_version(stat):
         seen = previous
     else:
-        seen = Seen(stat.st_size, stat.st_mtime_ns, stat.st_ino, looks_complete(path))
+        mislabelled = compression_mismatch(path)
+        complete = mislabelled is None and looks_complete(path)
+        seen = Seen(stat.st_size, stat.st_mtime_ns, stat.st_ino, complete, mislabelled=mislabelled)
         if not seen.same_version(os.stat(path)):  # it changed while we looked: look again next time
             return State.SETTLING, Seen(stat.st_size, stat.st_mtime_ns, stat.st_ino, False)
+    if seen.mislabelled is not None:
+        return State.MISLABELLED, seen
     unchanged_for = now - stat.st_mtime_ns / 1e9
     if not seen.complete:
         return (
@@ -158,7 +211,7 @@ def identify(path: Path, seen: Seen) -> Seen | None:
     digest = sha256_of(path)
     if not seen.same_version(os.stat(path)):
         return None
-    return Seen(seen.size, seen.mtime_ns, seen.inode, seen.complete, digest)
+    return Seen(seen.size, seen.mtime_ns, seen.inode, seen.complete, digest, seen.mislabelled)
 
 
 def now() -> float:

@@ -6,8 +6,11 @@
   (pipeline/automation/delivery.py). What is loaded is read from the raw assets' latest
   materializations, whoever launched them (pipeline/automation/loaded.py); the cursor only saves
   re-hashing and re-reading. Readiness — complete, and unchanged for the settle interval — is in
-  pipeline/automation/readiness.py; files it does not recognise are reported once and left alone
-  (pipeline/automation/landing_zone.py). It never opens the warehouse, whose lock a run may hold
+  pipeline/automation/readiness.py; files it cannot use (names it does not recognise, bytes
+  compressed otherwise than named) are reported once and left alone, and a delivery is held while a
+  look-alike of its name is there (pipeline/automation/scan.py, landing_zone.py). A correction in
+  the other compression retires the loaded version to the archive and loads in its place
+  (pipeline/automation/replacement.py). It never opens the warehouse, whose lock a run may hold
   for minutes.
 - ``automation_sensor`` (running by default): the assets' automation conditions
   (pipeline/automation/conditions.py) for what no delivery run covered: a raw asset materialized
@@ -21,7 +24,7 @@ from dataclasses import dataclass, field
 
 import dagster as dg
 
-from pipeline.automation import delivery, loaded, scan
+from pipeline.automation import delivery, loaded, replacement, scan
 from pipeline.automation import landing_zone as zone
 from pipeline.automation.alerts import AlertNotifier
 from pipeline.automation.jobs import load_landed_files_job
@@ -55,21 +58,23 @@ class LandingCursor:
     requested: dict[str, str] = field(default_factory=dict)  # file -> SHA-256 this sensor requested
     loaded: dict[str, dict[str, str]] = field(default_factory=dict)  # raw asset -> file -> loaded SHA
     assets: dict[str, int] = field(default_factory=dict)  # raw asset -> latest storage id `loaded` saw
-    reported: list[str] | None = None  # unrecognised files already reported; None: ask the instance
+    reported: list[str] | None = None  # unusable files already reported; None: ask the instance
+    held: list[str] | None = None  # held files already reported; None: ask the instance
 
     @classmethod
     def parse(cls, cursor: str | None) -> LandingCursor:
         try:
             state = json.loads(cursor or "")
             files = {name: Seen.from_json(value) for name, value in state["files"].items()}
-            return cls(files, state["requested"], state["loaded"], state["assets"], state["reported"])
+            reported, held = state["reported"], state.get("held")
+            return cls(files, state["requested"], state["loaded"], state["assets"], reported, held)
         except (ValueError, KeyError, TypeError):
             return cls()  # none yet, or an older format: rebuilt from the folder and the instance
 
     def serialize(self) -> str:
         files = {name: seen.to_json() for name, seen in sorted(self.files.items())}
         state = {"files": files, "requested": self.requested, "loaded": self.loaded}
-        state |= {"assets": self.assets, "reported": self.reported}
+        state |= {"assets": self.assets, "reported": self.reported, "held": self.held}
         return json.dumps(state, separators=(",", ":"), sort_keys=True)
 
 
@@ -115,11 +120,13 @@ def landing_sensor(
     look = scan.look(root, previous.files, current.files, settings)
     quarantined = scan.quarantine_by_sensor(context, notifier, landing_zone, look, settings)
     instance = context.instance
-    reported = set(previous.reported) if previous.reported is not None else None
-    if reported is None:
+    if previous.reported is not None and previous.held is not None:
+        reported = zone.Reported(set(previous.reported), set(previous.held))
+    else:
         reported = zone.previously_reported(instance)
-    events = zone.report(context, notifier, root, look.unrecognised, reported, quarantined)
-    current.reported = sorted(look.unrecognised)
+    found = zone.Findings(look.unrecognised, look.mislabelled, look.held, quarantined)
+    events = zone.report(context, notifier, root, found, reported)
+    current.reported, current.held = sorted(found.unusable), sorted(look.held)
 
     repository = _repository(context)
     flight = loaded.in_flight(instance, RAW_KEYS, SENSOR_NAME, _job_assets(repository))
@@ -132,6 +139,7 @@ def landing_sensor(
     pending: list[delivery.LandingFile] = []
     unchanged: dict[tuple[str, str], delivery.LandingFile] = {}
     holding, requested_before, being_loaded = [], [], {}
+    loaded_versions: dict[str, delivery.LandingFile] = {}  # delivery -> the loaded ready file
     for name, (file_class, seen) in look.ready.items():
         file = delivery.LandingFile(name, file_class.table, file_class.partition_key, seen.sha256)
         asset = file.asset_key.to_user_string()
@@ -141,6 +149,8 @@ def landing_sensor(
         by = flight.loading(file.asset_key, file.partition_key)
         if cache[name] == file.sha256:
             holding.append(name)
+            if by is None:
+                loaded_versions[replacement.delivery_of(name)] = file
             if file.partition_key is not None and by is None:
                 unchanged[(file.table, file.partition_key)] = file
         elif previous.requested.get(name) == file.sha256:
@@ -165,16 +175,12 @@ def landing_sensor(
             "run loads them all."
         )
     elif pending:
-        staged = set()
-        if delivery.dimensions_feed_flights(pending):
-            staged = loaded.staged_months(instance, delivery.STAGING_FLIGHTS)
-        graph = repository.asset_graph
-        materialized = loaded.materialized_assets(instance, list(graph.materializable_asset_keys))
-        deliveries, notes = delivery.plan(pending, unchanged, staged, graph, materialized)
-        for planned in deliveries:
-            run_requests.append(planned.run_request())
-            current.requested |= {file.name: file.sha256 for file in planned.files}
-            context.log.info(f"Requesting one run for {planned.describe()} ({planned.run_key}).")
+        # A correction under the other compression: the loaded version goes to the archive first.
+        pending, notes = replacement.retire_replaced(
+            context, landing_zone, pending, loaded_versions, unchanged
+        )
+        if pending and not notes:  # one whose loaded version could not be archived waits, all with it
+            run_requests, notes = _request_runs(context, repository, pending, unchanged, current)
     for note in notes:
         context.log.info(note)
 
@@ -187,20 +193,46 @@ def landing_sensor(
     )
 
 
+def _request_runs(
+    context: dg.SensorEvaluationContext,
+    repository: dg.RepositoryDefinition,
+    pending: list[delivery.LandingFile],
+    unchanged: dict[tuple[str, str], delivery.LandingFile],
+    current: LandingCursor,
+) -> tuple[list[dg.RunRequest], list[str]]:
+    """One run per delivery whenever possible (pipeline/automation/delivery.py), remembered as requested."""
+    staged = set()
+    if delivery.dimensions_feed_flights(pending):
+        staged = loaded.staged_months(context.instance, delivery.STAGING_FLIGHTS)
+    graph = repository.asset_graph
+    materialized = loaded.materialized_assets(context.instance, list(graph.materializable_asset_keys))
+    deliveries, notes = delivery.plan(pending, unchanged, staged, graph, materialized)
+    run_requests = []
+    for planned in deliveries:
+        run_requests.append(planned.run_request())
+        current.requested |= {file.name: file.sha256 for file in planned.files}
+        context.log.info(f"Requesting one run for {planned.describe()} ({planned.run_key}).")
+    return run_requests, notes
+
+
 def _summary(look: scan.Look, holding, requested_before, being_loaded, notes) -> str:
     parts = [f"Nothing new to load: {len(holding)} file(s) hold the loaded version."]
     if requested_before:
         parts.append(f"Requested earlier: {', '.join(requested_before)}.")
     if being_loaded:
         parts.append("Being loaded: " + ", ".join(f"{n} (run {r})" for n, r in being_loaded.items()) + ".")
+    if look.held:
+        parts.append("Held: " + "; ".join(f"{name}: {reason}" for name, reason in look.held.items()) + ".")
     if look.settling or look.partial:
         parts.append(f"Still arriving: {', '.join(look.settling + look.partial)}.")
     if look.incomplete:
         parts.append(f"Waiting for {len(look.incomplete)} incomplete file(s): {', '.join(look.incomplete)}.")
-    if look.unrecognised:
+    if look.unrecognised or look.mislabelled:
         parts.append(
-            "Not recognised, left in place: "
-            + "; ".join(f"{name}: {reason}" for name, reason in look.unrecognised.items())
+            "Not usable, left in place: "
+            + "; ".join(
+                f"{name}: {reason}" for name, reason in (look.mislabelled | look.unrecognised).items()
+            )
             + "."
         )
     return " ".join(parts + notes)

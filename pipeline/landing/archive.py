@@ -11,6 +11,10 @@ and what is loaded are the same bytes even if upstream overwrites the landing fi
 Identical re-deliveries share one entry. ``archived_versions`` lists a file's versions oldest
 first; the last is the one the warehouse holds after a successful load. A run killed while it
 validates may leave its private copy under ``.incoming/``: only a copy, safe to remove.
+
+A loaded file that a correction under the other name replaces (``flights_2013-03.csv`` loaded,
+``flights_2013-03.csv.gz`` arriving) is taken out of the landing folder by ``retire``: into its
+entry here, where its load already put the same bytes, so nothing is lost.
 """
 
 from __future__ import annotations
@@ -24,7 +28,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
-from pipeline.landing.quarantine import FileChangedWhileMoving
+from pipeline.landing.quarantine import FileChangedWhileMoving, fingerprint, move_if_unchanged
 
 INCOMING_DIR = ".incoming"
 MANIFEST_NAME = "manifest.json"
@@ -156,3 +160,18 @@ def archived_versions(archive_root: Path, name: str) -> list[ArchivedFile]:
     """Every archived version of the landing file ``name``, oldest first."""
     entries = [_read_entry(manifest) for manifest in (archive_root / name).glob(f"*/{MANIFEST_NAME}")]
     return sorted(entries, key=lambda entry: entry.archived_at)
+
+
+def retire(landed: Path, archive_root: Path, sha256: str) -> ArchivedFile:
+    """Take ``landed`` — a loaded version a newer delivery replaces — out of the landing folder into
+    its archive entry, if its bytes still hash to ``sha256``; FileChangedWhileMoving (and the file
+    stays) otherwise. Its load archived the same bytes already: then the landing name just goes."""
+    incoming = archive_root / INCOMING_DIR
+    incoming.mkdir(parents=True, exist_ok=True)
+    moved = incoming / f"{uuid.uuid4().hex}_{landed.name}"
+    move_if_unchanged(landed, moved, fingerprint(os.stat(landed)), sha256)
+    entry = archive_root / landed.name / sha256[:VERSION_DIGITS] / MANIFEST_NAME
+    if entry.exists() and _read_entry(entry).sha256 == sha256:
+        moved.unlink()
+        return _read_entry(entry)
+    return keep(Snapshot(moved, landed, sha256, moved.stat().st_size), archive_root, run_id=None)

@@ -47,6 +47,7 @@ class Inspection:
     problems: list[Problem]
     rows: int = 0
     keys: frozenset[str] | None = None
+    notes: tuple[str, ...] = ()  # accepted, worth knowing: blank lines at the end, no final line break
 
 
 _CONVERSION_PREFIX = re.compile(r'^Error when converting column "[^"]*"\.\s*')
@@ -83,23 +84,27 @@ def _check_parsed(
     rejected = conn.execute(read_ingest_sql("rejected_rows")).fetchall()
     rows = conn.execute("select count(*) from landed_text").fetchall()[0][0]
     # Blank lines are looked for only when the parse says a line is off: DuckDB skips an empty
-    # line (a record fewer than the lines) and rejects a whitespace-only one.
-    blank = framing.blank_lines(path) if rejected or framed.line_endings != rows + 1 else []
+    # line (a record fewer than the lines) and rejects a whitespace-only one. Blank lines after the
+    # last record are accepted (framing.py), DuckDB's rejects of them with them.
+    lines = framed.record_lines
+    blank = framing.blank_lines(path, lines) if rejected or lines != rows + 1 else []
     blank_lines = {problem.line for problem in blank}
     rejects = [
         _row_problem(*row)
         for row in rejected
-        if row[0] not in blank_lines  # a whitespace-only line is reported once, as blank
+        if row[0] not in blank_lines and row[0] <= lines  # a blank line is reported once, as blank
     ]
     problems = blank + rejects
     if rows == 0 and not problems:
         return Inspection([Problem("the file has a header but no data rows", line=1)])
-    if not problems and framed.line_endings != rows + 1:
+    if not problems and lines != rows + 1:
         problems = framing.multiline_records(path, MAX_PROBLEMS_REPORTED)
     if not problems:  # every record is on its own line: record n is line n + 2
         problems = domain.check_values(conn, declared, month_start) + keys.duplicate_keys(conn, declared)
+        problems += framing.cut_last_record(framed, problems)
     key_values = keys.key_values(conn, declared) if not problems else None
-    return Inspection(sorted(problems, key=lambda problem: problem.line or 0), rows, key_values)
+    ordered = sorted(problems, key=lambda problem: problem.line or 0)
+    return Inspection(ordered, rows, key_values, tuple(framed.notes))
 
 
 def inspect_landed_file(

@@ -185,6 +185,7 @@ class LandedFiles(WarehouseLoad):
     landing_zone: LandingZone
     run_id: str | None
     guard: Callable[[list[Delivery]], Mapping[str, Any]] | None = None
+    notes: dict[str, tuple[str, ...]] = field(default_factory=dict)  # file -> what the check noted
 
     @property
     def columns(self) -> Mapping[str, str]:
@@ -208,6 +209,8 @@ class LandedFiles(WarehouseLoad):
                     _reject(file.landed, snapshot, inspection.problems, self.landing_zone, self.run_id)
                 )
                 continue
+            if inspection.notes:
+                self.notes[file.landed.name] = inspection.notes
             if not rejections:  # after a rejection nothing commits: the rest are only checked
                 version = snapshot.sha256[: archive.VERSION_DIGITS]
                 insert_parsed(conn, target, file.landed.name, version)
@@ -236,6 +239,7 @@ class LandedFiles(WarehouseLoad):
         ]
         source_files = [
             {"file": file.path.name, "sha256": file.sha256, "archived_copy": str(file.path)}
+            | ({"noted": list(self.notes[file.path.name])} if file.path.name in self.notes else {})
             for file in archived
         ]
         return {"source_files": source_files, **guarded}

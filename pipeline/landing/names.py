@@ -16,8 +16,10 @@ from pathlib import Path
 
 from pipeline import constants
 from pipeline.files import PARTIAL_SUFFIX
+from pipeline.landing import look_alike
 
-MONTHLY_FILE_PATTERN = re.compile(r"^(?P<table>flights|weather)_(?P<month>\d{4}-\d{2})\.csv$")
+# ASCII digits only: \d would also take full-width and other Unicode digits (flights_2013-０６.csv).
+MONTHLY_FILE_PATTERN = re.compile(r"^(?P<table>flights|weather)_(?P<month>[0-9]{4}-[0-9]{2})\.csv$")
 
 
 @dataclass(frozen=True)
@@ -82,12 +84,6 @@ EXPECTED_NAMES = (
 COMPRESSED_SUFFIX = ".gz"
 MONTHLY_TABLES = ("flights", "weather")
 KNOWN_TABLES = (*MONTHLY_TABLES, *constants.DIMENSION_TABLES)
-# Characters that pass for digits by eye (a letter O for a zero, a lower-case L for a one).
-LOOK_ALIKE_DIGITS = str.maketrans({"O": "0", "o": "0", "l": "1", "I": "1", "i": "1", "S": "5", "B": "8"})
-_COPY_MARK = re.compile(
-    r"^(?P<stem>.+?)(?P<mark>\s*(\(\d+\)|-\s*Copy|\s+copy( \d+)?))(?P<ext>(\.[^.]+)*)$", re.I
-)
-_MONTHLY_SHAPE = re.compile(r"^(?P<table>[^_]+)_(?P<month>[^.]*)(?P<ext>\..*)?$")
 
 
 class FileKind(Enum):
@@ -104,7 +100,9 @@ class LandingFileClass:
 
     ``compressed`` for a ``<name>.csv.gz`` delivery; ``delivery`` is then the plain ``.csv`` name it
     stands for (the name the raw asset asks for). For an UNEXPECTED name, ``reason`` says exactly
-    what is wrong with it and ``suggestion`` the name it probably meant, if there is one.
+    what is wrong with it, ``suggestion`` the name it probably meant, if there is one, and
+    ``look_alike_of`` the delivery (plain ``.csv`` name) the name carries, if any: that delivery is
+    held — not loaded — while the look-alike is in the landing folder (it may be a second part).
     """
 
     kind: FileKind
@@ -113,6 +111,7 @@ class LandingFileClass:
     reason: str | None = None
     compressed: bool = False
     suggestion: str | None = None
+    look_alike_of: str | None = None
 
     @property
     def delivery(self) -> str | None:
@@ -123,10 +122,38 @@ class LandingFileClass:
         return None
 
 
-def _unexpected(reason: str, suggestion: str | None = None) -> LandingFileClass:
+def describe_delivery(delivery: str) -> str:
+    """``flights_2013-03.csv`` → ``flights 2013-03``; ``airports.csv`` → ``airports``."""
+    monthly = parse_monthly_file_name(delivery)
+    return f"{monthly.table} {monthly.month}" if monthly else delivery.removesuffix(".csv")
+
+
+def _carried_delivery(name: str, suggestion: str | None) -> str | None:
+    """The delivery an unusable name stands for or carries: its suggestion's, or the known table (and
+    month) it begins with, read with look-alike digits as digits."""
+    if suggestion is not None and _is_known(suggestion):
+        return suggestion.removesuffix(COMPRESSED_SUFFIX)
+    carried = look_alike.carried_table(name)
+    if carried is None:
+        return None
+    table, month = carried
+    return MonthlyFile(table, month).name if month else dimension_file_name(table)
+
+
+def _unexpected(name: str, reason: str, suggestion: str | None = None) -> LandingFileClass:
     hint = f"; did you mean {suggestion}?" if suggestion else ""
+    delivery = _carried_delivery(name, suggestion)
+    held = (
+        f"; possible second part of {describe_delivery(delivery)}: {delivery} (or .csv.gz) is held, "
+        "not loaded, while this file is here"
+        if delivery
+        else ""
+    )
     return LandingFileClass(
-        FileKind.UNEXPECTED, reason=f"{reason}{hint} (expected {EXPECTED_NAMES})", suggestion=suggestion
+        FileKind.UNEXPECTED,
+        reason=f"{reason}{hint}{held} (expected {EXPECTED_NAMES})",
+        suggestion=suggestion,
+        look_alike_of=delivery,
     )
 
 
@@ -141,51 +168,64 @@ def _why_unexpected(name: str) -> LandingFileClass:
     if stripped != name or any(char.isspace() for char in name):
         where = "leading or trailing whitespace" if stripped != name else "whitespace inside it"
         if _is_known(stripped):
-            return _unexpected(f"the name {name!r} has {where}", stripped)
-    copy = _COPY_MARK.match(name)
+            return _unexpected(name, f"the name {name!r} has {where}", stripped)
+    copy = look_alike.COPY_MARK.match(name)
     if copy and _is_known(copy["stem"] + copy["ext"]):
         return _unexpected(
+            name,
             f"the name {name!r} looks like a copy ({copy['mark'].strip()!r} added by a download or a "
             "file manager), not a delivery",
             copy["stem"] + copy["ext"],
         )
+    month_first = look_alike.MONTHLY_NAME_START.match(name)
+    if month_first and not _is_known(f"{name.partition('.')[0]}.csv"):
+        delivery = MonthlyFile(month_first["table"], month_first["month"]).name
+        return _unexpected(
+            name,
+            f"the name {name!r} carries {describe_delivery(delivery)} but is not {delivery} "
+            "(a part of a split delivery, or a copy?)",
+        )
     if stripped != name or any(char.isspace() for char in name):
-        return _unexpected(f"the name {name!r} has whitespace in it")
+        return _unexpected(name, f"the name {name!r} has whitespace in it")
     base, dot, extension = name.partition(".")
     if extension.lower() in ("csv", "csv.gz") and extension not in ("csv", "csv.gz"):
-        return _unexpected(f"the extension '.{extension}' must be lower case", f"{base}.{extension.lower()}")
+        return _unexpected(
+            name, f"the extension '.{extension}' must be lower case", f"{base}.{extension.lower()}"
+        )
     if _is_known(f"{base}.csv") and extension not in ("csv", "csv.gz"):
         return _unexpected(
+            name,
             f"unknown extension '.{extension}' (landing files end in .csv, or .csv.gz when gzip-compressed)"
             if dot
             else "the name has no extension",
             f"{base}.csv",
         )
-    monthly = _MONTHLY_SHAPE.match(name)
+    monthly = look_alike.MONTHLY_SHAPE.match(name)
     if (
         monthly
         and monthly["table"].lower() in MONTHLY_TABLES
         and monthly["table"] != monthly["table"].lower()
     ):
-        return _unexpected(f"the table {monthly['table']!r} must be lower case", name.lower())
+        return _unexpected(name, f"the table {monthly['table']!r} must be lower case", name.lower())
     if monthly and monthly["table"] in MONTHLY_TABLES:
         month = monthly["month"]
-        read_as_digits = month.translate(LOOK_ALIKE_DIGITS)
-        if read_as_digits != month and re.fullmatch(r"\d{4}-\d{2}", read_as_digits):
-            letters = sorted({char for char in month if not char.isdigit() and char != "-"})
-            return _unexpected(
-                f"the month {month!r} has the letter(s) {', '.join(map(repr, letters))} where digits belong",
-                f"{monthly['table']}_{read_as_digits}{monthly['ext'] or '.csv'}",
-            )
-        return _unexpected(f"the month {month!r} is not YYYY-MM (a four-digit year and a two-digit month)")
+        if misread := look_alike.look_alike_month(month):
+            what, as_digits = misread
+            suggestion = f"{monthly['table']}_{as_digits}{monthly['ext'] or '.csv'}"
+            return _unexpected(name, f"the month {month!r} {what}", suggestion)
+        return _unexpected(
+            name, f"the month {month!r} is not YYYY-MM (a four-digit year and a two-digit month)"
+        )
     if monthly and monthly["table"] in constants.DIMENSION_TABLES:
         return _unexpected(
-            f"{monthly['table']} is delivered whole, not by month", dimension_file_name(monthly["table"])
+            name,
+            f"{monthly['table']} is delivered whole, not by month",
+            dimension_file_name(monthly["table"]),
         )
     table = (monthly["table"] if monthly else base).lower()
     if extension in ("csv", "csv.gz") and table not in KNOWN_TABLES:
-        return _unexpected(f"unknown table {table!r} (known: {', '.join(KNOWN_TABLES)})")
-    return _unexpected("not a landing file name")
+        return _unexpected(name, f"unknown table {table!r} (known: {', '.join(KNOWN_TABLES)})")
+    return _unexpected(name, "not a landing file name")
 
 
 def classify_landing_file(name: str, partition_keys: Collection[str]) -> LandingFileClass:

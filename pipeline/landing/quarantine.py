@@ -73,14 +73,14 @@ class FileChangedWhileMoving(RuntimeError):
     """The file was written to while it was being moved or copied: it was left where it was."""
 
 
-def _fingerprint(stat: os.stat_result) -> tuple[int, int, int]:
+def fingerprint(stat: os.stat_result) -> tuple[int, int, int]:
     return stat.st_size, stat.st_mtime_ns, stat.st_ino
 
 
 def _changed(path: Path, expected: tuple[int, int, int]) -> str | None:
     """Why ``path`` no longer has the ``expected`` size, modification time and inode (None if it has)."""
     try:
-        now = _fingerprint(os.stat(path))
+        now = fingerprint(os.stat(path))
     except FileNotFoundError:
         return f"{path} disappeared"
     if now == expected:
@@ -106,7 +106,7 @@ def _copy_verified(source: Path, destination: Path, expected: tuple[int, int, in
         raise FileChangedWhileMoving(changed)
 
 
-def _move_if_unchanged(source: Path, destination: Path, expected: tuple[int, int, int], sha256: str) -> None:
+def move_if_unchanged(source: Path, destination: Path, expected: tuple[int, int, int], sha256: str) -> None:
     """Move ``source`` to ``destination`` (which must not exist) only if it stays as it was.
 
     Same file system: a hard link, then the landing name is removed; the file is checked before
@@ -163,7 +163,7 @@ def quarantine(
     now = datetime.now(timezone.utc)
     name = (original_path or source).name
     is_link = source.is_symlink()
-    before = _fingerprint(os.lstat(source))
+    before = fingerprint(os.lstat(source))
     sha256 = None if is_link else sha256_of(source)
     if not is_link and (changed := _changed(source, before)):
         raise FileChangedWhileMoving(changed)
@@ -185,7 +185,7 @@ def quarantine(
         if is_link:
             _move_link(source, destination)
         else:
-            _move_if_unchanged(source, destination, before, sha256)
+            move_if_unchanged(source, destination, before, sha256)
     except BaseException:
         note.unlink(missing_ok=True)
         raise

@@ -423,21 +423,33 @@ def test_a_missing_landing_folder_is_a_skip(tmp_path, zone):
     ("content", "complete"),
     [
         (b"", False),
-        (b"a,b\n1,2", False),
+        # Until issue #23 a last line without a line break was incomplete whatever it held; now its
+        # record decides: cut mid-record (fewer fields, an open quote, the header alone) it is.
+        (b"a,b\n1", False),
+        (b'a,b\n1,"2', False),
+        (b"a,b", False),
+        (b"a,b\n1,2", True),
         (b"a,b\n1,2\n", True),
+        (b"a,b\n1,2\n\n \n", True),  # blank lines after the last record
         (gzip.compress(b"a,b\n1,2\n"), True),
         (gzip.compress(b"a,b\n1,2\n")[:-6], False),  # the gzip trailer not written yet
-        (gzip.compress(b"a,b\n1,2"), False),
+        (gzip.compress(b"a,b\n1"), False),
+        (gzip.compress(b"a,b\n1,2"), True),
         (gzip.compress(b"a,b\n") + gzip.compress(b"1,2\n"), True),  # two members
     ],
     # ids of their own: gzip stamps the time into the bytes, and xdist's workers must collect alike
     ids=[
         "empty",
-        "cut mid-line",
+        "cut mid-record",
+        "open quote",
+        "header alone",
+        "whole record without a line break",
         "whole lines",
+        "trailing blank lines",
         "gzip whole lines",
         "gzip without trailer",
-        "gzip cut mid-line",
+        "gzip cut mid-record",
+        "gzip whole record without a line break",
         "gzip two members",
     ],
 )

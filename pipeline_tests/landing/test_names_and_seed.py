@@ -128,3 +128,69 @@ def test_an_unrecognised_name_gets_a_precise_reason(name, reason, suggestion):
     if suggestion:
         assert f"did you mean {suggestion}?" in found.reason
     assert found.reason.endswith(f"(expected {landing.EXPECTED_NAMES})")
+
+
+@pytest.mark.parametrize(
+    ("name", "reason", "suggestion"),
+    [
+        (
+            "flights_2013-０６.csv",
+            "the month '2013-０６' has the look-alike digit(s) '０' (FULLWIDTH DIGIT ZERO), '６' "
+            "(FULLWIDTH DIGIT SIX) where ASCII digits belong",
+            "flights_2013-06.csv",
+        ),
+        (
+            "weather_2013-٠٦.csv.gz",
+            "has the look-alike digit(s) '٠' (ARABIC-INDIC DIGIT ZERO), '٦' (ARABIC-INDIC DIGIT SIX)",
+            "weather_2013-06.csv.gz",
+        ),
+        (
+            "flights_2013-１O.csv",
+            "has the letter(s) 'O' and the look-alike digit(s) '１' (FULLWIDTH DIGIT ONE)",
+            "flights_2013-10.csv",
+        ),
+    ],
+)
+def test_a_month_in_look_alike_digits_is_unrecognised_with_the_ascii_name(name, reason, suggestion):
+    found = landing.classify_landing_file(name, PARTITION_KEYS)
+    assert (found.kind, found.table, found.partition_key) == (landing.FileKind.UNEXPECTED, None, None)
+    assert reason in found.reason, found.reason
+    assert found.suggestion == suggestion
+    assert landing.parse_monthly_file_name(name.removesuffix(".gz")) is None  # ASCII digits only
+
+
+@pytest.mark.parametrize(
+    ("name", "held"),
+    [
+        ("flights_2013-03 (part 2).csv", "flights_2013-03.csv"),
+        ("flights_2013-03 (1).csv", "flights_2013-03.csv"),
+        ("flights_2013-03-part2.csv", "flights_2013-03.csv"),
+        ("flights_2013-03_2.csv.gz", "flights_2013-03.csv"),
+        ("flights_2013-03.csv.bak", "flights_2013-03.csv"),
+        ("Flights_2013-03.csv", "flights_2013-03.csv"),
+        ("flights 2013-03.csv", "flights_2013-03.csv"),
+        ("flights_2013-O3.csv", "flights_2013-03.csv"),
+        ("flights_2013-０３.csv", "flights_2013-03.csv"),
+        ("weather_2013-12 part 2.csv", "weather_2013-12.csv"),
+        ("planes (2).csv", "planes.csv"),
+        ("notes.txt", None),
+        ("flights_2013-3.csv", None),
+        ("routes.csv", None),
+    ],
+)
+def test_a_name_carrying_a_known_delivery_holds_it(name, held):
+    found = landing.classify_landing_file(name, PARTITION_KEYS)
+    assert found.kind is landing.FileKind.UNEXPECTED
+    assert found.look_alike_of == held
+    if held:
+        what = landing.describe_delivery(held)
+        assert f"possible second part of {what}: {held} (or .csv.gz) is held, not loaded" in found.reason
+    else:
+        assert "possible second part" not in found.reason
+
+
+def test_a_split_part_names_the_month_it_carries():
+    found = landing.classify_landing_file("flights_2013-03 (part 2).csv", PARTITION_KEYS)
+    assert found.reason.startswith(
+        "the name 'flights_2013-03 (part 2).csv' carries flights 2013-03 but is not flights_2013-03.csv"
+    )
