@@ -24,6 +24,7 @@ import duckdb
 
 from pipeline.files import sha256_of
 from pipeline.landing import archive
+from pipeline.landing.coverage import MonthCoverage, check_coverage
 from pipeline.landing.guard import Delivery
 from pipeline.landing.ingest import MAX_PROBLEMS_REPORTED, inspect_landed_file
 from pipeline.landing.names import COMPRESSED_SUFFIX, UnsafeLandingPath
@@ -175,8 +176,9 @@ def insert_parsed(conn: duckdb.DuckDBPyConnection, table: str, source_file: str,
 class LandedFiles(WarehouseLoad):
     """The received files of one raw table, as the output the IO manager writes (see the module).
 
-    ``guard`` sees every checked file before anything is archived and returns metadata for the
-    materialization; if it raises (the volume guard holds the delivery) the copies are discarded,
+    ``guard`` sees every checked file (with how it covers its month, when the table declares a
+    ``coverage``) before anything is archived and returns metadata for the materialization; if it
+    raises (the volume guard or the completeness rule holds the delivery) the copies are discarded,
     nothing is quarantined and nothing is written.
     """
 
@@ -185,6 +187,7 @@ class LandedFiles(WarehouseLoad):
     landing_zone: LandingZone
     run_id: str | None
     guard: Callable[[list[Delivery]], Mapping[str, Any]] | None = None
+    coverage: MonthCoverage | None = None
     notes: dict[str, tuple[str, ...]] = field(default_factory=dict)  # file -> what the check noted
 
     @property
@@ -214,9 +217,19 @@ class LandedFiles(WarehouseLoad):
             if not rejections:  # after a rejection nothing commits: the rest are only checked
                 version = snapshot.sha256[: archive.VERSION_DIGITS]
                 insert_parsed(conn, target, file.landed.name, version)
+            covered = None
+            if self.coverage is not None and request.month_start is not None:
+                covered = check_coverage(
+                    conn, self.table, self.coverage, file.landed.name, request.month_start
+                )
             deliveries.append(
                 Delivery(
-                    request.table, file.landed.name, request.month_start, inspection.rows, inspection.keys
+                    request.table,
+                    file.landed.name,
+                    request.month_start,
+                    inspection.rows,
+                    inspection.keys,
+                    covered,
                 )
             )
         conn.execute("drop view if exists landed").fetchall()
