@@ -23,7 +23,7 @@ from typing import Any
 import duckdb
 
 from pipeline.files import sha256_of
-from pipeline.landing import archive
+from pipeline.landing import archive, changes
 from pipeline.landing.coverage import MonthCoverage, check_coverage
 from pipeline.landing.guard import Delivery
 from pipeline.landing.ingest import MAX_PROBLEMS_REPORTED, inspect_landed_file
@@ -189,6 +189,30 @@ class LandedFiles(WarehouseLoad):
     guard: Callable[[list[Delivery]], Mapping[str, Any]] | None = None
     coverage: MonthCoverage | None = None
     notes: dict[str, tuple[str, ...]] = field(default_factory=dict)  # file -> what the check noted
+    replaced_slice: str | None = field(default=None, init=False)  # the stored slice, if there was one
+
+    def before_replace(self, connection: duckdb.DuckDBPyConnection, stored_slice: str) -> None:
+        """Keep the rows this load replaces, to report what it changed (``changes.py``)."""
+        if self.table.key:
+            changes.keep_replaced_rows(connection, stored_slice)
+            self.replaced_slice = stored_slice
+
+    def _what_changed(
+        self, connection: duckdb.DuckDBPyConnection, deliveries: list[Delivery]
+    ) -> dict[str, Any]:
+        """The diff against the replaced version, as metadata (inside the transaction, rows inserted)."""
+        months = sorted(f"{delivery.month_start:%Y-%m}" for delivery in deliveries if delivery.month_start)
+        slice_label = months[0] if len(months) == 1 else f"{months[0]}…{months[-1]}" if months else ""
+        files = ", ".join(delivery.file_name for delivery in deliveries)
+        title = f"{self.table.qualified_name.replace('.', '/')} {slice_label}".strip() + f" ({files})"
+        if self.replaced_slice is None:
+            found = changes.Changes(
+                tuple(self.table.key), sum(delivery.rows for delivery in deliveries), first_version=True
+            )
+        else:
+            found = changes.what_changed(connection, self.table, self.replaced_slice)
+            changes.drop_replaced_rows(connection)
+        return found.as_metadata(title)
 
     @property
     def columns(self) -> Mapping[str, str]:
@@ -243,6 +267,7 @@ class LandedFiles(WarehouseLoad):
         try:
             deliveries = self._check_and_insert(connection, table, snapshots)
             guarded = self.guard(deliveries) if self.guard is not None else {}
+            changed = self._what_changed(connection, deliveries) if self.table.key else {}
         except BaseException:
             for snapshot in snapshots:  # the private copies; the landing files are untouched
                 archive.discard(snapshot)
@@ -255,4 +280,4 @@ class LandedFiles(WarehouseLoad):
             | ({"noted": list(self.notes[file.path.name])} if file.path.name in self.notes else {})
             for file in archived
         ]
-        return {"source_files": source_files, **guarded}
+        return {"source_files": source_files, **guarded, **changed}

@@ -129,7 +129,10 @@ class RawTableLoad(LandedFiles):
                 },
                 allow_retries=False,
             ) from error
-        return {name: dg.MetadataValue.json(value) for name, value in found.items()}
+        return {
+            name: value if isinstance(value, (dg.MetadataValue, int)) else dg.MetadataValue.json(value)
+            for name, value in found.items()
+        }
 
 
 def _raw_asset(table: Table, *, monthly: bool) -> dg.AssetsDefinition:
