@@ -43,7 +43,8 @@ class Changes:
     changed_columns: dict[str, int] = field(default_factory=dict)
     added_keys: list[dict[str, Any]] = field(default_factory=list)
     removed_keys: list[dict[str, Any]] = field(default_factory=list)
-    changed_rows: list[dict[str, Any]] = field(default_factory=list)  # {"key": {...}, "changes": "c: a → b"}
+    # {"key": {...}, "columns": ["arr_time"], "changes": "arr_time: 1014 → 1029"}
+    changed_rows: list[dict[str, Any]] = field(default_factory=list)
     first_version: bool = False  # nothing was stored: every row is added
 
     def summary(self) -> str:
@@ -77,8 +78,21 @@ class Changes:
             lines += ["", f"Rows changed per column: {counted}."]
         return "\n".join(lines)
 
+    def examples(self) -> list[dict[str, Any]]:
+        """The example keys as the marts' ``changed_examples`` give them (``pipeline/warehouse/versions.py``):
+        ``{"change": "changed", <key>..., "columns": [...]}``, with a changed row's old and new values."""
+        return [
+            *({"change": "added", **key, "columns": []} for key in self.added_keys),
+            *({"change": "removed", **key, "columns": []} for key in self.removed_keys),
+            *(
+                {"change": "changed", **row["key"], "columns": row["columns"], "values": row["changes"]}
+                for row in self.changed_rows
+            ),
+        ]
+
     def as_metadata(self, title: str) -> dict[str, Any]:
-        """The materialization's metadata: numbers, JSON and the markdown a reader sees first."""
+        """The materialization's metadata, named as the marts' (``pipeline/warehouse/publish.py``):
+        numbers, JSON and the markdown a reader sees first."""
         import dagster as dg
 
         return {
@@ -86,10 +100,8 @@ class Changes:
             "rows_removed": self.rows_removed,
             "rows_changed": self.rows_changed,
             "changed_columns": dg.MetadataValue.json(self.changed_columns),
-            "change_examples": dg.MetadataValue.json(
-                {"added": self.added_keys, "removed": self.removed_keys, "changed": self.changed_rows}
-            ),
-            "what_changed": dg.MetadataValue.md(self.markdown(title)),
+            "changed_examples": dg.MetadataValue.json(self.examples()),
+            "changes": dg.MetadataValue.md(self.markdown(title)),
         }
 
 
@@ -124,6 +136,9 @@ def _generated_sql(table: Table) -> dict[str, str]:
         "changed_in_both": f"replaced.{quote(key[0])} is not null and written.{quote(key[0])} is not null "
         f"and ({' or '.join(flags)})",
         "changes": ", ".join(told),
+        "changed_names": "list_filter(["
+        + ", ".join(f"case when {flag} then '{name}' end" for name, flag in zip(compared, flags, strict=True))
+        + "], lambda name: name is not null)",
         "column_counts": ", ".join(
             f"count(*) filter (where compared.changes is not null and compared.{quote(name)}) as {quote(name)}"
             for name in compared
@@ -150,6 +165,7 @@ def what_changed(
         added_keys=list(row["added_sample"] or []),
         removed_keys=list(row["removed_sample"] or []),
         changed_rows=[
-            {"key": sample["row_key"], "changes": sample["changes"]} for sample in row["changed_sample"] or []
+            {"key": sample["row_key"], "columns": sample["columns"], "changes": sample["changes"]}
+            for sample in row["changed_sample"] or []
         ],
     )

@@ -45,7 +45,7 @@ def test_the_first_load_of_a_month_says_every_row_is_new(tmp_path, seeded_landin
     metadata = materialization_metadata(load_flights(resources, MARCH), "raw__flights")
 
     assert (metadata["rows_added"], metadata["rows_removed"], metadata["rows_changed"]) == (28_834, 0, 0)
-    assert "28,834 rows added (nothing was stored before)" in metadata["what_changed"]
+    assert "28,834 rows added (nothing was stored before)" in metadata["changes"]
 
 
 def test_a_correction_reports_the_flight_changed_the_flights_removed_and_the_flight_added(zone):
@@ -83,7 +83,10 @@ def test_a_correction_reports_the_flight_changed_the_flights_removed_and_the_fli
     metadata = materialization_metadata(result, "raw__flights")
     assert (metadata["rows_added"], metadata["rows_removed"], metadata["rows_changed"]) == (1, 5, 1)
     assert metadata["changed_columns"] == {"arr_time": 1, "arr_delay": 1}
-    examples = metadata["change_examples"]
+    examples = {
+        change: [example for example in metadata["changed_examples"] if example["change"] == change]
+        for change in ("added", "removed", "changed")
+    }
     [added_key] = examples["added"]
     assert (added_key["carrier"], added_key["flight"], added_key["origin"]) == (
         added["carrier"],
@@ -95,12 +98,13 @@ def test_a_correction_reports_the_flight_changed_the_flights_removed_and_the_fli
     )
     assert {(key["origin"], key["day"]) for key in examples["removed"]} == {("EWR", 15)}
     [changed_row] = examples["changed"]
-    assert changed_row["key"]["flight"] == int(before["flight"])
-    assert changed_row["changes"] == (
+    assert changed_row["flight"] == int(before["flight"])
+    assert changed_row["columns"] == ["arr_time", "arr_delay"]
+    assert changed_row["values"] == (
         f"arr_time: {before['arr_time']} → {int(before['arr_time']) + 15}, "
         f"arr_delay: {before['arr_delay']} → {int(before['arr_delay']) + 15}"
     )
-    markdown = metadata["what_changed"]
+    markdown = metadata["changes"]
     assert markdown.startswith(
         "**raw/flights 2013-03 (flights_2013-03.csv)**: 1 row added, 5 removed, 1 changed "
         "(arr_time, arr_delay)."
@@ -116,6 +120,6 @@ def test_reloading_the_same_month_changes_nothing(zone):
     assert (metadata["rows_added"], metadata["rows_removed"], metadata["rows_changed"]) == (0, 0, 0)
     assert metadata["changed_columns"] == {}
     assert (
-        metadata["what_changed"]
+        metadata["changes"]
         == "**raw/flights 2013-03 (flights_2013-03.csv)**: 0 rows added, 0 removed, 0 changed."
     )
