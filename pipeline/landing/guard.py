@@ -10,11 +10,16 @@ what the warehouse held before it (``read_stored``, read when the run starts the
 - **orphans**: a dimension (``Table.used_by``) whose new version lacks keys that the stored facts
   use and the stored version has (airports used as origin or destination, carriers, tail numbers).
 
+Beside it, the completeness rule (``coverage.py``): a monthly file that does not cover its month
+(a day without flights from an airport, more hours without weather than the source ever lacked)
+is held the same way, whatever its row count, on a first delivery as on a replacement.
+
 A held delivery fails the run with the numbers: nothing is replaced, archived or quarantined, and
 the file stays in the landing folder (it may be legitimate). An operator accepts it on purpose by
 re-running with the run tag ``landing/accept_volume_change=<reason>`` or the asset's config
 ``accept_volume_change: <reason>``; the acceptance — reason, how it was given, the run's user —
-is recorded in the materialization's metadata (``volume_guard``).
+is recorded in the materialization's metadata (``volume_change_accepted``; the figures in
+``volume_guard`` and ``month_coverage``).
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ from typing import Any
 
 import duckdb
 
+from pipeline.landing.coverage import CoverageFinding
 from pipeline.landing.domain import quote, read_template
 from pipeline.warehouse.connection import table_exists
 from pipeline.warehouse.tables import Table
@@ -44,6 +50,7 @@ class Delivery:
     month_start: date | None
     rows: int
     keys: frozenset[str] | None = None
+    coverage: CoverageFinding | None = None
 
 
 @dataclass(frozen=True)
@@ -54,23 +61,43 @@ class GuardSettings:
 
 @dataclass
 class Assessment:
-    """The numbers per file (for the metadata) and the reasons to hold some of them."""
+    """The numbers per file (for the metadata) and the reasons to hold some of them: the volume
+    guard's (``holds``) and the completeness rule's (``coverage_holds``)."""
 
     files: list[dict[str, Any]] = field(default_factory=list)
     holds: list[str] = field(default_factory=list)
+    coverage: list[dict[str, Any]] = field(default_factory=list)
+    coverage_holds: list[str] = field(default_factory=list)
+
+    @property
+    def all_holds(self) -> list[str]:
+        return [*self.holds, *self.coverage_holds]
+
+
+NOTHING_CHANGED = (
+    "nothing was loaded, archived or quarantined; the stored data is unchanged and the file(s) stay "
+    "in the landing folder."
+)
 
 
 class HeldDeliveries(RuntimeError):
-    """Validated files held by the volume guard; nothing was loaded, and they stay in landing."""
+    """Validated files held by the volume guard or the completeness rule; nothing was loaded, and
+    they stay in landing."""
 
     def __init__(self, assessment: Assessment):
         self.assessment = assessment
+        sections = [("volume guard", assessment.holds), ("completeness rule", assessment.coverage_holds)]
+        lines = []
+        for rule, holds in sections:
+            if holds:
+                lines.append(
+                    f"Held by the {rule}: {NOTHING_CHANGED}" if not lines else f"Also held by the {rule}:"
+                )
+                lines.extend(f"  - {hold}" for hold in holds)
         super().__init__(
             "\n".join(
                 [
-                    "Held by the volume guard: nothing was loaded, archived or quarantined; the "
-                    "stored data is unchanged and the file(s) stay in the landing folder.",
-                    *(f"  - {hold}" for hold in assessment.holds),
+                    *lines,
                     "If this is intended, re-run with the run tag "
                     f"{ACCEPT_TAG}=<reason> (or the asset's config accept_volume_change: <reason>); "
                     "the reason is recorded in the materialization's metadata.",
@@ -180,4 +207,8 @@ def assess(
             numbers, holds = _check_dimension(table, stored, delivery, settings)
         assessment.files.append({"file": delivery.file_name, "rows": delivery.rows, **numbers, "held": holds})
         assessment.holds.extend(holds)
+        if delivery.coverage is not None:
+            incomplete = [] if delivery.coverage.complete else [delivery.coverage.describe()]
+            assessment.coverage.append({**delivery.coverage.as_metadata(), "held": incomplete})
+            assessment.coverage_holds.extend(incomplete)
     return assessment

@@ -23,7 +23,8 @@ from typing import Any
 import duckdb
 
 from pipeline.files import sha256_of
-from pipeline.landing import archive
+from pipeline.landing import archive, changes
+from pipeline.landing.coverage import MonthCoverage, check_coverage
 from pipeline.landing.guard import Delivery
 from pipeline.landing.ingest import MAX_PROBLEMS_REPORTED, inspect_landed_file
 from pipeline.landing.names import COMPRESSED_SUFFIX, UnsafeLandingPath
@@ -175,8 +176,9 @@ def insert_parsed(conn: duckdb.DuckDBPyConnection, table: str, source_file: str,
 class LandedFiles(WarehouseLoad):
     """The received files of one raw table, as the output the IO manager writes (see the module).
 
-    ``guard`` sees every checked file before anything is archived and returns metadata for the
-    materialization; if it raises (the volume guard holds the delivery) the copies are discarded,
+    ``guard`` sees every checked file (with how it covers its month, when the table declares a
+    ``coverage``) before anything is archived and returns metadata for the materialization; if it
+    raises (the volume guard or the completeness rule holds the delivery) the copies are discarded,
     nothing is quarantined and nothing is written.
     """
 
@@ -185,7 +187,32 @@ class LandedFiles(WarehouseLoad):
     landing_zone: LandingZone
     run_id: str | None
     guard: Callable[[list[Delivery]], Mapping[str, Any]] | None = None
+    coverage: MonthCoverage | None = None
     notes: dict[str, tuple[str, ...]] = field(default_factory=dict)  # file -> what the check noted
+    replaced_slice: str | None = field(default=None, init=False)  # the stored slice, if there was one
+
+    def before_replace(self, connection: duckdb.DuckDBPyConnection, stored_slice: str) -> None:
+        """Keep the rows this load replaces, to report what it changed (``changes.py``)."""
+        if self.table.key:
+            changes.keep_replaced_rows(connection, stored_slice)
+            self.replaced_slice = stored_slice
+
+    def _what_changed(
+        self, connection: duckdb.DuckDBPyConnection, deliveries: list[Delivery]
+    ) -> dict[str, Any]:
+        """The diff against the replaced version, as metadata (inside the transaction, rows inserted)."""
+        months = sorted(f"{delivery.month_start:%Y-%m}" for delivery in deliveries if delivery.month_start)
+        slice_label = months[0] if len(months) == 1 else f"{months[0]}…{months[-1]}" if months else ""
+        files = ", ".join(delivery.file_name for delivery in deliveries)
+        title = f"{self.table.qualified_name.replace('.', '/')} {slice_label}".strip() + f" ({files})"
+        if self.replaced_slice is None:
+            found = changes.Changes(
+                tuple(self.table.key), sum(delivery.rows for delivery in deliveries), first_version=True
+            )
+        else:
+            found = changes.what_changed(connection, self.table, self.replaced_slice)
+            changes.drop_replaced_rows(connection)
+        return found.as_metadata(title)
 
     @property
     def columns(self) -> Mapping[str, str]:
@@ -214,9 +241,19 @@ class LandedFiles(WarehouseLoad):
             if not rejections:  # after a rejection nothing commits: the rest are only checked
                 version = snapshot.sha256[: archive.VERSION_DIGITS]
                 insert_parsed(conn, target, file.landed.name, version)
+            covered = None
+            if self.coverage is not None and request.month_start is not None:
+                covered = check_coverage(
+                    conn, self.table, self.coverage, file.landed.name, request.month_start
+                )
             deliveries.append(
                 Delivery(
-                    request.table, file.landed.name, request.month_start, inspection.rows, inspection.keys
+                    request.table,
+                    file.landed.name,
+                    request.month_start,
+                    inspection.rows,
+                    inspection.keys,
+                    covered,
                 )
             )
         conn.execute("drop view if exists landed").fetchall()
@@ -230,6 +267,7 @@ class LandedFiles(WarehouseLoad):
         try:
             deliveries = self._check_and_insert(connection, table, snapshots)
             guarded = self.guard(deliveries) if self.guard is not None else {}
+            changed = self._what_changed(connection, deliveries) if self.table.key else {}
         except BaseException:
             for snapshot in snapshots:  # the private copies; the landing files are untouched
                 archive.discard(snapshot)
@@ -242,4 +280,4 @@ class LandedFiles(WarehouseLoad):
             | ({"noted": list(self.notes[file.path.name])} if file.path.name in self.notes else {})
             for file in archived
         ]
-        return {"source_files": source_files, **guarded}
+        return {"source_files": source_files, **guarded, **changed}

@@ -21,17 +21,18 @@ from contextlib import contextmanager
 import dagster as dg
 import duckdb
 from dagster._core.storage.db_io_manager import DbIOManager, DbTypeHandler, TableSlice
-from dagster_duckdb.io_manager import DuckDbClient, DuckDBIOManager, _get_cleanup_statement
+from dagster_duckdb.io_manager import DuckDbClient, DuckDBIOManager
 
 from pipeline import constants
 from pipeline.paths import resolve_path
 from pipeline.warehouse import backends, settings
-from pipeline.warehouse import connection as warehouse
 from pipeline.warehouse.identifiers import qualified_table_name
 from pipeline.warehouse.type_handlers import (
     DataFrameTypeHandler,
     WarehouseLoadTypeHandler,
     WarehouseQueryTypeHandler,
+    delete_stored_slice,
+    replaces_its_own_slice,
 )
 
 
@@ -64,9 +65,9 @@ class WarehouseClient(DuckDbClient):
 
     @staticmethod
     def delete_table_slice(context, table_slice: TableSlice, connection) -> None:
-        # Inside a transaction a failed DELETE on a missing table would abort it: look first.
-        if warehouse.table_exists(connection, table_slice.schema, table_slice.table):
-            connection.execute(_get_cleanup_statement(table_slice)).fetchall()
+        # A WarehouseLoad's handler deletes the slice itself, after the load has read it.
+        if not replaces_its_own_slice(context):
+            delete_stored_slice(table_slice, connection)
 
 
 class WarehouseIOManager(DuckDBIOManager):

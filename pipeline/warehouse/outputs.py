@@ -60,10 +60,15 @@ class WarehouseLoad(ABC):
     """An output that inserts its own rows, inside the IO manager's write transaction.
 
     For a source that must be checked where it is parsed, so that it is read once. The IO manager
-    creates the table from ``columns`` if it does not exist, deletes the slice being replaced,
-    calls ``insert`` and then checks the written rows as for any other output; anything raised
-    leaves the stored data as it was.
+    calls ``before_replace`` with the stored slice (if the table exists), deletes that slice,
+    creates the table from ``columns`` if it does not exist, calls ``insert`` and then checks the
+    written rows as for any other output; anything raised leaves the stored data as it was.
     """
+
+    def before_replace(self, connection: duckdb.DuckDBPyConnection, stored_slice: str) -> None:
+        """Inside the write transaction, before the rows of ``stored_slice`` (a SELECT) are deleted:
+        a load may read what it replaces, e.g. to report what it changed. Default: nothing."""
+        return None
 
     @property
     @abstractmethod

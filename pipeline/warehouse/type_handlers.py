@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import dagster as dg
 from dagster._core.storage.db_io_manager import DbTypeHandler, TableSlice
-from dagster_duckdb.io_manager import DuckDbClient
+from dagster_duckdb.io_manager import DuckDbClient, _get_cleanup_statement
 
 from pipeline.warehouse import connection as warehouse
 from pipeline.warehouse.identifiers import validate_identifier
@@ -213,12 +213,31 @@ class WarehouseQueryTypeHandler(DbTypeHandler[WarehouseQuery]):
         return [WarehouseQuery]
 
 
+def delete_stored_slice(table_slice: TableSlice, connection) -> None:
+    """Delete the rows an output replaces (all of an unpartitioned table), if the table exists."""
+    # Inside a transaction a failed DELETE on a missing table would abort it: look first.
+    if warehouse.table_exists(connection, table_slice.schema, table_slice.table):
+        connection.execute(_get_cleanup_statement(table_slice)).fetchall()
+
+
+def replaces_its_own_slice(context) -> bool:
+    """A WarehouseLoad output: its handler deletes the slice, once the load has read it."""
+    output_type = context.dagster_type.typing_type
+    return isinstance(output_type, type) and issubclass(output_type, WarehouseLoad)
+
+
 class WarehouseLoadTypeHandler(DbTypeHandler[WarehouseLoad]):
-    """Lets a WarehouseLoad insert into the table (created from its columns when it must be)."""
+    """Lets a WarehouseLoad read the slice it replaces, then insert into the table (created from
+    its columns when it must be)."""
 
     def handle_output(self, context, table_slice: TableSlice, obj: WarehouseLoad, connection):
         target = table_name(table_slice)
-        if not _appends_to_stored_table(context, table_slice, connection, list(obj.columns)):
+        appends = _appends_to_stored_table(context, table_slice, connection, list(obj.columns))
+        if replaces_its_own_slice(context):  # else the IO manager has deleted the slice already
+            if warehouse.table_exists(connection, table_slice.schema, table_slice.table):
+                obj.before_replace(connection, DuckDbClient.get_select_statement(table_slice))
+            delete_stored_slice(table_slice, connection)
+        if not appends:
             connection.execute(create_table_sql(target, obj.columns)).fetchall()
         before = _scalar(connection, f"select count(*) from {target}")
         load_metadata = obj.insert(connection, target)

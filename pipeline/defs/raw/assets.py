@@ -6,8 +6,10 @@ them to the IO manager, which replaces the slice in one transaction: there each 
 by DuckDB on the warehouse's connection (no pandas), checked (``pipeline.landing.ingest``) and
 inserted. A bad file is quarantined and the run fails naming the file, line, column and value; the
 volume guard (``pipeline.landing.guard``: a delivery much smaller than what it replaces, or a
-dimension that would orphan keys the stored flights use) holds a delivery unless it is accepted on
-purpose. Either way the transaction rolls back; otherwise the copies are archived and it commits.
+dimension that would orphan keys the stored flights use) and the completeness rule
+(``pipeline.landing.coverage``, declared in ``coverage.py``: a month without a day of flights from
+an airport, or more hours without weather than the source ever lacked) hold a delivery unless it is
+accepted on purpose. Either way the transaction rolls back; otherwise the copies are archived and it commits.
 """
 
 from collections.abc import Callable, Mapping
@@ -19,6 +21,7 @@ import dagster as dg
 from pydantic import Field
 
 from pipeline.defs.raw import tables
+from pipeline.defs.raw.coverage import MONTH_COVERAGE
 from pipeline.landing import guard
 from pipeline.landing.load import LandedFiles, LandingRequest, RejectedLandingFiles, receive
 from pipeline.landing.names import dimension_file_name, monthly_file_name
@@ -33,12 +36,14 @@ USER_TAGS = ("dagster/user", "user", "dagster/from_ui")
 
 
 class RawLoadConfig(dg.Config):
-    """The volume guard's thresholds, and the operator's acceptance of a change it would hold."""
+    """The volume guard's thresholds, and the operator's acceptance of a change it (or the
+    completeness rule) would hold."""
 
     accept_volume_change: str | None = Field(
         default=None,
-        description="Load even if the volume guard would hold the delivery; the reason is recorded "
-        f"in the materialization's metadata. The run tag {guard.ACCEPT_TAG}=<reason> does the same.",
+        description="Load even if the volume guard or the completeness rule would hold the delivery; "
+        "the reason is recorded in the materialization's metadata. The run tag "
+        f"{guard.ACCEPT_TAG}=<reason> does the same.",
     )
     max_drop_share: float = Field(
         default=guard.GuardSettings.max_drop_share,
@@ -81,15 +86,18 @@ def _guard(
 
     def check(deliveries: list[guard.Delivery]) -> Mapping[str, Any]:
         assessment = guard.assess(stored, table, deliveries, settings)
-        if assessment.holds and accepted is None:
+        holds = assessment.all_holds
+        if holds and accepted is None:
             raise guard.HeldDeliveries(assessment)
-        if assessment.holds:
+        if holds:
             context.log.warning(
-                "The volume guard would hold this load; accepted "
-                f"({accepted['via']}: {accepted['reason']!r}):\n" + "\n".join(assessment.holds)
+                "The volume guard or the completeness rule would hold this load; accepted "
+                f"({accepted['via']}: {accepted['reason']!r}):\n" + "\n".join(holds)
             )
-        return {"volume_guard": assessment.files} | (
-            {"volume_change_accepted": accepted} if assessment.holds else {}
+        return (
+            {"volume_guard": assessment.files}
+            | ({"month_coverage": assessment.coverage} if assessment.coverage else {})
+            | ({"volume_change_accepted": accepted} if holds else {})
         )
 
     return check
@@ -115,10 +123,16 @@ class RawTableLoad(LandedFiles):
         except guard.HeldDeliveries as error:
             raise dg.Failure(
                 description=str(error),
-                metadata={"volume_guard": dg.MetadataValue.json(error.assessment.files)},
+                metadata={
+                    "volume_guard": dg.MetadataValue.json(error.assessment.files),
+                    "month_coverage": dg.MetadataValue.json(error.assessment.coverage),
+                },
                 allow_retries=False,
             ) from error
-        return {name: dg.MetadataValue.json(value) for name, value in found.items()}
+        return {
+            name: value if isinstance(value, (dg.MetadataValue, int)) else dg.MetadataValue.json(value)
+            for name, value in found.items()
+        }
 
 
 def _raw_asset(table: Table, *, monthly: bool) -> dg.AssetsDefinition:
@@ -151,7 +165,12 @@ def _raw_asset(table: Table, *, monthly: bool) -> dg.AssetsDefinition:
         files = receive(landing_zone, requests)
         context.log.info(f"Received {len(files)} file(s): {', '.join(file.landed.name for file in files)}")
         return RawTableLoad(
-            table, files, landing_zone, context.run.run_id, guard=_guard(context, table, stored, config)
+            table,
+            files,
+            landing_zone,
+            context.run.run_id,
+            guard=_guard(context, table, stored, config),
+            coverage=MONTH_COVERAGE.get(table.name),
         )
 
     return raw_table

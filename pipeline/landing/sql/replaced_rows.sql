@@ -1,0 +1,6 @@
+-- The stored rows a load is about to replace, kept for the length of the write transaction before
+-- they are deleted (pipeline/landing/changes.py); <stored_slice> is the IO manager's SELECT of the
+-- slice (validated identifiers and the partition's bounds only).
+create or replace temp table replaced_rows as
+select stored.*
+from (__stored_slice__) as stored

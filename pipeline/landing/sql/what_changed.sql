@@ -1,0 +1,36 @@
+-- What a load changed: the rows it replaced (replaced_rows, kept before they were deleted) against
+-- the rows it wrote (<written_slice>, the same slice now), joined once on the table's key. The
+-- generated parts come from the raw table's declaration (pipeline/landing/changes.py): <key_match>
+-- compares the key columns, <row_key> packs them, <first_key> is one of them, <changed_flags> is
+-- one "is distinct from" per other column, <changed_in_both> is true for a row of both versions
+-- whose values differ, <changes> tells the old and new values of each column that does and
+-- <changed_names> names those columns.
+with compared as (
+    select
+        replaced.__first_key__ is null as added,
+        written.__first_key__ is null as removed,
+        __row_key__ as row_key,  -- noqa: RF02
+        __changed_flags__,  -- noqa: RF02
+        case when __changed_in_both__ then concat_ws(', ', __changes__) end as changes,  -- noqa: RF02
+        case when __changed_in_both__ then __changed_names__ end as changed_names  -- noqa: RF02
+    from replaced_rows as replaced
+    full outer join (__written_slice__) as written
+        on __key_match__  -- noqa: RF02
+)
+
+select
+    count(*) filter (where compared.added) as rows_added,
+    count(*) filter (where compared.removed) as rows_removed,
+    count(*) filter (where compared.changes is not null) as rows_changed,
+    __column_counts__,
+    min(compared.row_key, $sample_size) filter (where compared.added) as added_sample,
+    min(compared.row_key, $sample_size) filter (where compared.removed) as removed_sample,
+    min(
+        struct_pack(
+            row_key := compared.row_key, changes := compared.changes, columns := compared.changed_names
+        ),
+        $sample_size
+    ) filter (
+        where compared.changes is not null
+    ) as changed_sample
+from compared
