@@ -5,7 +5,7 @@
 March is scaled to ``--rows`` flights (``bench.generate.scaled_lines``, cached under the work
 folder) and loaded into ``raw.flights`` of a DuckDB file with the warehouse's default threads and
 memory limit. Each round then does, in one transaction that it rolls back, what a correction of the
-month does in the raw load (``pipeline/landing/changes.py``): keep the stored month
+month does in the raw load (``pipeline/warehouse/changes.py``): keep the stored month
 (``keep_replaced_rows``), delete it, insert the corrected month (every row but 5, one with a changed
 arrival, one added) and compare the two on the key (``what_changed``). Only the keep and the
 comparison are the diff's cost; the delete and insert are timed beside them for scale. Prints one
@@ -24,7 +24,8 @@ import duckdb
 
 from bench.generate import DEFAULT_SEED, scaled_lines
 from pipeline.defs.raw.tables import FLIGHTS
-from pipeline.landing import changes, seed
+from pipeline.landing import seed
+from pipeline.warehouse import changes
 from pipeline.warehouse.connection import DEFAULT_MEMORY_LIMIT, DEFAULT_THREADS
 from pipeline.warehouse.type_handlers import create_table_sql
 
@@ -104,7 +105,7 @@ def one_round(conn: duckdb.DuckDBPyConnection) -> dict[str, float]:
                 conn.execute(added, {"changed": params["changed"]}).fetchall(),
             ),
         )
-        found = timed("what_changed_s", lambda: changes.what_changed(conn, FLIGHTS, MONTH_SLICE))
+        found = timed("what_changed_s", lambda: changes.what_changed(conn, FLIGHTS, f"({MONTH_SLICE})"))
         assert (found.rows_added, found.rows_removed, found.rows_changed) == (1, 5, 1), found
     finally:
         conn.execute("rollback").fetchall()

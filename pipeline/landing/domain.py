@@ -33,6 +33,7 @@ from typing import Any
 import duckdb
 
 from pipeline.landing.quarantine import Problem
+from pipeline.warehouse.connection import fill_template
 from pipeline.warehouse.identifiers import IDENTIFIER_PATTERN
 from pipeline.warehouse.tables import Column, Rule, Table
 
@@ -60,10 +61,7 @@ RULE_MEANINGS = {
 
 def read_template(name: str, **generated: str) -> str:
     """``sql/<name>.sql`` with its ``__marker__`` spots filled with SQL generated from a declaration."""
-    sql = (SQL_DIR / f"{name}.sql").read_text()
-    for marker, text in generated.items():
-        sql = sql.replace(f"__{marker}__", text)
-    return sql
+    return fill_template(SQL_DIR / f"{name}.sql", **generated)
 
 
 def quote(name: str) -> str:

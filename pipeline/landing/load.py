@@ -23,13 +23,14 @@ from typing import Any
 import duckdb
 
 from pipeline.files import sha256_of
-from pipeline.landing import archive, changes
+from pipeline.landing import archive
 from pipeline.landing.coverage import MonthCoverage, check_coverage
 from pipeline.landing.guard import Delivery
 from pipeline.landing.ingest import MAX_PROBLEMS_REPORTED, inspect_landed_file
 from pipeline.landing.names import COMPRESSED_SUFFIX, UnsafeLandingPath
 from pipeline.landing.quarantine import Problem, QuarantinedFile, quarantine
 from pipeline.landing.resources import LandingZone
+from pipeline.warehouse import changes
 from pipeline.warehouse.connection import read_sql
 from pipeline.warehouse.identifiers import qualified_table_name
 from pipeline.warehouse.outputs import WarehouseLoad
@@ -210,7 +211,7 @@ class LandedFiles(WarehouseLoad):
                 tuple(self.table.key), sum(delivery.rows for delivery in deliveries), first_version=True
             )
         else:
-            found = changes.what_changed(connection, self.table, self.replaced_slice)
+            found = changes.what_changed(connection, self.table, f"({self.replaced_slice})")
             changes.drop_replaced_rows(connection)
         return found.as_metadata(title)
 

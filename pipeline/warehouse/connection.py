@@ -206,6 +206,15 @@ def read_sql(layer: str, name: str) -> str:
     return sql_path(layer, name).read_text()
 
 
+def fill_template(path: Path, **generated: str) -> str:
+    """The SQL in ``path`` with its ``__marker__`` spots filled with SQL generated from a declaration
+    (never with values: those are parameters)."""
+    sql = path.read_text()
+    for marker, text in generated.items():
+        sql = sql.replace(f"__{marker}__", text)
+    return sql
+
+
 def sql_code_reference(layer: str, name: str) -> dict[str, Any]:
     """Asset metadata linking the asset to the SQL file that builds it (shown in the UI)."""
     import dagster as dg

@@ -28,7 +28,7 @@ import dagster as dg
 import duckdb
 from dagster._core.types.dagster_type import DagsterTypeKind
 
-from pipeline.warehouse import versions
+from pipeline.warehouse import changes, versions
 from pipeline.warehouse.connection import table_exists
 from pipeline.warehouse.contracts import CompiledContract, ContractViolation
 from pipeline.warehouse.outputs import EmptyOutputError
@@ -119,11 +119,11 @@ def publish(
     try:
         with warehouse.write_transaction(table) as conn:
             build(conn)
-            changes = _replace(conn, table)
+            found = _replace(conn, table)
             outcomes = [audit.evaluate(conn) for audit in audits]
             if any(_blocks(audit, outcome) for audit, outcome in zip(audits, outcomes, strict=True)):
                 raise _Withheld(outcomes)
-            published = _metadata(conn, table, changes)
+            published = _metadata(conn, table, found)
     except _Withheld as withheld:
         return Publication(table, None, withheld.checks)
     except (ContractViolation, EmptyOutputError) as refused:
@@ -164,7 +164,7 @@ def candidate_from_frame(frame: pd.DataFrame) -> Callable[[duckdb.DuckDBPyConnec
     return build
 
 
-def _replace(conn: duckdb.DuckDBPyConnection, table: Table) -> versions.Changes | None:
+def _replace(conn: duckdb.DuckDBPyConnection, table: Table) -> changes.Changes | None:
     """Check the candidate against the table's contract, then put it in the table's place."""
     candidate = f"temp.main.{CANDIDATE}"
     violations = CompiledContract.compile(table).violations(conn, candidate)
@@ -175,19 +175,16 @@ def _replace(conn: duckdb.DuckDBPyConnection, table: Table) -> versions.Changes 
             f"{table.asset_key.to_user_string()} produced no rows; refusing to replace "
             f"{table.qualified_name} with nothing. The stored data is unchanged."
         )
-    changes = None
+    found = None
     conn.execute(f"create schema if not exists {table.schema}").fetchall()
     if table_exists(conn, table.schema, table.name):
-        declared = {column.name: column.type for column in table.columns}
-        changes = versions.changes(conn, table.qualified_name, candidate, table.key, declared)
+        found = changes.what_changed(conn, table, written=candidate, replaced=table.qualified_name)
     conn.execute(f"create or replace table {table.qualified_name} as select * from {candidate}").fetchall()
     conn.execute(f"drop table {candidate}").fetchall()
-    return changes
+    return found
 
 
-def _metadata(
-    conn: duckdb.DuckDBPyConnection, table: Table, changes: versions.Changes | None
-) -> dict[str, Any]:
+def _metadata(conn: duckdb.DuckDBPyConnection, table: Table, found: changes.Changes | None) -> dict[str, Any]:
     rows = conn.execute(f"select count(*) from {table.qualified_name}").fetchone()[0]
     preview = conn.execute(f"select * from {table.qualified_name} limit {PREVIEW_ROWS}").fetchdf()
     described = {
@@ -197,14 +194,6 @@ def _metadata(
         "preview": dg.MetadataValue.md(markdown_preview(preview)),
         "version": versions.fingerprint(conn, table.qualified_name),
     }
-    if changes is None:
-        return {**described, "changes": dg.MetadataValue.md("First version of the table.")}
-    return {
-        **described,
-        "changes": dg.MetadataValue.md(changes.markdown()),
-        "rows_added": changes.added,
-        "rows_removed": changes.removed,
-        "rows_changed": changes.changed,
-        "changed_columns": dg.MetadataValue.json(changes.changed_columns),
-        "changed_examples": dg.MetadataValue.json(changes.examples),
-    }
+    if found is None:
+        found = changes.Changes(table.key, rows, first_version=True)
+    return {**described, **found.as_metadata(table.asset_key.to_user_string())}

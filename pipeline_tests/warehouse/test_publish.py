@@ -10,7 +10,7 @@ The forced interleavings of two real runs are in test_publish_interleaving.py.
 import dagster as dg
 import pytest
 
-from pipeline.warehouse import versions
+from pipeline.warehouse import changes, versions
 from pipeline.warehouse.connection import connect
 from pipeline.warehouse.publish import Audit, candidate_from_query, publish
 from pipeline.warehouse.resources import Warehouse
@@ -72,13 +72,15 @@ def test_audits_see_the_new_version_and_a_pass_publishes_it_with_what_changed(wa
     assert _stored(warehouse) == [("ann", 4, 0.5), ("cid", 4, 0.5)]
     metadata = publication.materialization.metadata
     assert (metadata["rows_added"], metadata["rows_removed"], metadata["rows_changed"]) == (1, 1, 1)
-    assert metadata["changed_columns"].value == {"points": 1, "share": 0}
+    assert metadata["changed_columns"].value == {"points": 1}
     assert {(e["change"], e["player"]) for e in metadata["changed_examples"].value} == {
         ("added", "cid"),
         ("removed", "bob"),
         ("changed", "ann"),
     }
-    assert "1 row(s) changed (points), 1 added, 1 removed" in metadata["changes"].value
+    [changed] = [e for e in metadata["changed_examples"].value if e["change"] == "changed"]
+    assert changed["values"] == "points: 3 → 4"
+    assert "1 row added, 1 removed, 1 changed (points)" in metadata["changes"].value
 
 
 def test_a_failing_blocking_audit_rolls_back_and_reports_its_result(warehouse):
@@ -124,8 +126,7 @@ def test_an_empty_candidate_is_refused(warehouse):
 
 def test_doubles_that_differ_in_the_last_bit_are_not_changes(tmp_path):
     with connect(tmp_path / "w.duckdb") as conn:
-        conn.execute("create table old as select 'ann' as player, 0.1 + 0.2 as share").fetchall()
-        conn.execute("create table new as select 'ann' as player, 0.3 as share").fetchall()
-        found = versions.changes(conn, "old", "new", ["player"], {"player": "VARCHAR", "share": "DOUBLE"})
-    assert (found.added, found.removed, found.changed) == (0, 0, 0)
-    assert found.summary == "no row changed"
+        conn.execute("create table old as select 'ann' as player, 3::bigint as points, 0.1 + 0.2 as share")
+        conn.execute("create table new as select 'ann' as player, 3::bigint as points, 0.3 as share")
+        found = changes.what_changed(conn, SCORES, written="new", replaced="old")
+    assert (found.rows_added, found.rows_removed, found.rows_changed) == (0, 0, 0)

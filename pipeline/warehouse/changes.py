@@ -1,26 +1,41 @@
-"""What a load changed: the rows it wrote against the version they replace, in the load's own write.
+"""What a write changed: the rows written against the version they replace, inside the write.
 
-Before the IO manager deletes the slice a raw load replaces, the load keeps those rows for the
-length of the transaction (``keep_replaced_rows``: ``WarehouseLoad.before_replace``). Once the new
-rows are in, one full outer join on the table's key (``sql/what_changed.sql``) counts the rows
-added, removed and changed, how many rows changed each column, and picks the first few keys of
-each kind; the materialization carries them as numbers, JSON and a short markdown summary. The
-key and the columns compared come from the table's declaration (``pipeline/defs/raw/tables.py``);
-the lineage columns (``_source_file`` …) are left out, since every load changes them.
+A raw load keeps the stored rows of the slice it replaces before the IO manager deletes them
+(``keep_replaced_rows``: ``WarehouseLoad.before_replace``); a published mart compares its candidate
+with the stored table (pipeline/warehouse/publish.py). Either way one full outer join on the
+table's key (``sql/what_changed.sql``) counts the rows added, removed and changed, how many rows
+changed each column, and picks the first few keys of each kind with the old and new values; the
+materialization carries them as numbers, JSON and a short markdown summary. The key and the
+columns compared come from the table's declaration; lineage columns (``_source_file`` …) are left
+out, since every load changes them. A DOUBLE changes only beyond a relative 1e-9: DuckDB's parallel
+aggregates may add in another order and differ in the last bit.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import duckdb
 
-from pipeline.landing.domain import quote, read_template
+from pipeline.warehouse.connection import fill_template
+from pipeline.warehouse.identifiers import validate_identifier
 from pipeline.warehouse.tables import Table
 
 SAMPLE_KEYS = 5  # example keys per kind of change
+DOUBLE_TOLERANCE = 1e-9
+SQL_DIR = Path(__file__).parent / "sql"
+REPLACED_ROWS = "replaced_rows"
+
+
+def read_template(name: str, **generated: str) -> str:
+    return fill_template(SQL_DIR / f"{name}.sql", **generated)
+
+
+def quote(name: str) -> str:
+    return f'"{validate_identifier(name, role="column")}"'
 
 
 def keep_replaced_rows(conn: duckdb.DuckDBPyConnection, stored_slice: str) -> None:
@@ -29,7 +44,7 @@ def keep_replaced_rows(conn: duckdb.DuckDBPyConnection, stored_slice: str) -> No
 
 
 def drop_replaced_rows(conn: duckdb.DuckDBPyConnection) -> None:
-    conn.execute("drop table if exists replaced_rows").fetchall()
+    conn.execute(f"drop table if exists {REPLACED_ROWS}").fetchall()
 
 
 @dataclass(frozen=True)
@@ -113,16 +128,27 @@ def _key_text(key: dict[str, Any]) -> str:
     return " ".join(str(value) for value in key.values())
 
 
-def _generated_sql(table: Table) -> dict[str, str]:
+def _differs(column: str, dtype: str) -> str:
+    old, new = f"replaced.{quote(column)}", f"written.{quote(column)}"
+    if dtype == "DOUBLE":
+        close = f"abs({old} - {new}) <= {DOUBLE_TOLERANCE} * greatest(abs({old}), abs({new}), 1)"
+        return f"(not ({old} is not distinct from {new} or coalesce({close}, false)))"
+    return f"({old} is distinct from {new})"
+
+
+def _generated_sql(table: Table, replaced: str, written: str) -> dict[str, str]:
     key = list(table.key)
-    compared = [name for name in table.csv_columns() if name not in key]
-    flags = [f"(replaced.{quote(name)} is distinct from written.{quote(name)})" for name in compared]
+    types = table.csv_columns()
+    compared = [name for name in types if name not in key]
+    flags = [_differs(name, types[name]) for name in compared]
     told = [
         f"case when {flag} then '{name}: ' || coalesce(replaced.{quote(name)}::varchar, 'NA') || ' → ' "
         f"|| coalesce(written.{quote(name)}::varchar, 'NA') end"
         for name, flag in zip(compared, flags, strict=True)
     ]
     return {
+        "replaced": replaced,
+        "written": written,
         "first_key": quote(key[0]),
         "row_key": "struct_pack("
         + ", ".join(
@@ -147,11 +173,15 @@ def _generated_sql(table: Table) -> dict[str, str]:
 
 
 def what_changed(
-    conn: duckdb.DuckDBPyConnection, table: Table, written_slice: str, sample_size: int = SAMPLE_KEYS
+    conn: duckdb.DuckDBPyConnection,
+    table: Table,
+    written: str,
+    replaced: str = REPLACED_ROWS,
+    sample_size: int = SAMPLE_KEYS,
 ) -> Changes:
-    """Compare ``replaced_rows`` with the rows of ``written_slice`` (a SELECT), once, on the key."""
-    generated = _generated_sql(table)
-    sql = read_template("what_changed", written_slice=written_slice, **generated)
+    """Compare the rows of ``replaced`` (kept replaced rows, or the stored table) with those of
+    ``written`` (a table or a parenthesized SELECT of the slice written), once, on the key."""
+    sql = read_template("what_changed", **_generated_sql(table, replaced, written))
     cursor = conn.execute(sql, {"sample_size": sample_size})
     names = [column[0] for column in cursor.description]
     row = dict(zip(names, cursor.fetchall()[0], strict=True))

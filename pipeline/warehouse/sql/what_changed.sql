@@ -1,6 +1,6 @@
--- What a load changed: the rows it replaced (replaced_rows, kept before they were deleted) against
--- the rows it wrote (<written_slice>, the same slice now), joined once on the table's key. The
--- generated parts come from the raw table's declaration (pipeline/landing/changes.py): <key_match>
+-- What a write changed: the rows it replaced (<replaced>: kept before they were deleted, or the
+-- stored table) against the rows it wrote (<written>), joined once on the table's key. The
+-- generated parts come from the table's declaration (pipeline/warehouse/changes.py): <key_match>
 -- compares the key columns, <row_key> packs them, <first_key> is one of them, <changed_flags> is
 -- one "is distinct from" per other column, <changed_in_both> is true for a row of both versions
 -- whose values differ, <changes> tells the old and new values of each column that does and
@@ -13,8 +13,8 @@ with compared as (
         __changed_flags__,  -- noqa: RF02
         case when __changed_in_both__ then concat_ws(', ', __changes__) end as changes,  -- noqa: RF02
         case when __changed_in_both__ then __changed_names__ end as changed_names  -- noqa: RF02
-    from replaced_rows as replaced
-    full outer join (__written_slice__) as written
+    from __replaced__ as replaced  -- noqa: RF02
+    full outer join __written__ as written  -- noqa: RF02
         on __key_match__  -- noqa: RF02
 )
 
