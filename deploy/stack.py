@@ -122,7 +122,7 @@ class Stack:
         """Create the instance folder and the PostgreSQL database if they do not exist yet."""
         self.settings.home.mkdir(parents=True, exist_ok=True)
         self.settings.log_dir.mkdir(exist_ok=True)
-        (self.settings.home / "dagster.yaml").write_text(instance_config(self.env))
+        (self.settings.home / "dagster.yaml").write_text(instance_config(self.env, self.settings.workers))
         if distributed(self.env):
             (self.settings.home / "celery").mkdir(exist_ok=True)
             (self.settings.home / "celery" / "dagster_celery_config.py").write_text(CELERY_CONFIG_MODULE)
