@@ -27,7 +27,7 @@ import duckdb
 
 from pipeline import constants
 from pipeline.paths import resolve_path
-from pipeline.warehouse import connection, ducklake
+from pipeline.warehouse import connection, ducklake, pg_locks
 
 FILE = "duckdb"
 DUCKLAKE = "ducklake"
@@ -129,4 +129,30 @@ def write_transaction(
             yield conn
         return
     with connect(target, config=config) as conn, connection.transaction(conn):
+        yield conn
+
+
+@contextmanager
+def exclusive(
+    target: Target, name: str, *, config: Mapping[str, Any] | None = None
+) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A connection for reading, held under the lock that orders the writers of ``name``.
+
+    For an output written outside the warehouse from what it reads (a report): two runs then read
+    and write it one after the other, so the later reader is the later writer. The file backend's
+    connection holds the file's lock; DuckLake takes ``name``'s advisory lock before it connects,
+    so the snapshot read includes every commit made before the lock was granted.
+    """
+    if target.backend == DUCKLAKE:
+        with (
+            pg_locks.advisory_lock(
+                target.catalog, ducklake.write_lock_name(name), target.lock_timeout_seconds
+            ),
+            ducklake.connect(
+                target.catalog, target.data_path, read_only=True, config=target.settings(config)
+            ) as conn,
+        ):
+            yield conn
+        return
+    with connect(target, config=config) as conn:
         yield conn

@@ -35,6 +35,7 @@ import dagster as dg
 from pydantic import Field
 
 from pipeline.partitions import monthly_partitions
+from pipeline.warehouse import versions
 from pipeline.warehouse.connection import read_sql
 from pipeline.warehouse.identifiers import validate_identifier
 
@@ -62,6 +63,35 @@ def table_check(
         additional_deps=[read.asset_key for read in reads],
         description=description,
     )
+
+
+def check_spec(
+    table: "Table", name: str, description: str, *, reads: Sequence["Table"] = ()
+) -> dg.AssetCheckSpec:
+    """The spec of a check that the asset's own step evaluates (``check_specs``), blocking by the
+    same rule as ``table_check``."""
+    return dg.AssetCheckSpec(
+        name,
+        asset=table.asset_key,
+        blocking=description.startswith("ERROR, blocking"),
+        additional_deps=[read.asset_key for read in reads],
+        description=description,
+    )
+
+
+def version_read(connection, instance: dg.DagsterInstance, table: "Table") -> dict[str, Any]:
+    """Which version of ``table`` a check read: the fingerprint of the rows it saw, and the run that
+    published that version when it is the one the asset's latest materialization recorded."""
+    read = versions.fingerprint(connection, table.qualified_name)
+    event = instance.get_latest_materialization_event(table.asset_key)
+    recorded = (
+        event.asset_materialization.metadata.get("version") if event and event.asset_materialization else None
+    )
+    published_by = event.run_id if recorded is not None and recorded.value == read else None
+    return {
+        "version_read": read,
+        "version_published_by_run": published_by or "not the version of the latest materialization",
+    }
 
 
 def run_months(context: dg.AssetCheckExecutionContext) -> list[date] | None:
@@ -160,9 +190,12 @@ def result(
     failing_rows: int,
     sample: Sequence[dict[str, Any]] = (),
     severity: dg.AssetCheckSeverity = dg.AssetCheckSeverity.ERROR,
+    check_name: str | None = None,
     **metadata: Any,
 ) -> dg.AssetCheckResult:
+    """A check's result; ``check_name`` where the step evaluates several (an asset's own checks)."""
     return dg.AssetCheckResult(
+        check_name=check_name,
         passed=passed,
         severity=severity,
         description=description,

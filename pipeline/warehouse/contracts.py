@@ -262,7 +262,8 @@ def pandera_schema(table: Table):
 
 
 class DataFrameContractType(dg.DagsterType):
-    """The Dagster type of a mart: a DataFrame that the table's derived pandera schema accepts.
+    """The Dagster type of a DataFrame of a table's rows (a fitted model before it is published),
+    which the table's derived pandera schema accepts: ``<contract name>Frame`` in the UI.
 
     pandera is imported on the first check, at run time, not when the code location loads.
     """
@@ -271,7 +272,7 @@ class DataFrameContractType(dg.DagsterType):
         self.table = table
         super().__init__(
             type_check_fn=self._check,
-            name=table.contract_name,
+            name=f"{table.contract_name}Frame",
             description=f"{table.description} Validated as a DataFrame (pandera) before it is written.",
             metadata={"schema": dg.MetadataValue.table_schema(table.column_schema())},
         )

@@ -205,7 +205,12 @@ def write_transaction(
     after the commit or rollback."""
     ensure_schema(conn, catalog, schema, timeout_seconds)
     with (
-        pg_locks.advisory_lock(catalog, f"table:{schema}.{table}", timeout_seconds),
+        pg_locks.advisory_lock(catalog, write_lock_name(f"{schema}.{table}"), timeout_seconds),
         connection.transaction(conn),
     ):
         yield conn
+
+
+def write_lock_name(name: str) -> str:
+    """The advisory lock that orders the writers of ``name`` (``schema.table`` or another output)."""
+    return f"table:{name}"

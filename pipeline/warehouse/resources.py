@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import dagster as dg
 import duckdb
@@ -12,6 +13,9 @@ import duckdb
 from pipeline import constants
 from pipeline.paths import resolve_path
 from pipeline.warehouse import backends, settings
+
+if TYPE_CHECKING:
+    from pipeline.warehouse.tables import Table
 
 
 class Warehouse(dg.ConfigurableResource):
@@ -37,4 +41,18 @@ class Warehouse(dg.ConfigurableResource):
     def connect(self, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
         """The file under its lock, or the lake without one (a reader sees a snapshot)."""
         with backends.connect(self.target, read_only=read_only) as conn:
+            yield conn
+
+    @contextmanager
+    def write_transaction(self, table: Table) -> Iterator[duckdb.DuckDBPyConnection]:
+        """One transaction that replaces ``table``, committed whole or not at all; its reads see one
+        snapshot, and no other writer of the table runs until it ends (pipeline/warehouse/publish.py)."""
+        with backends.write_transaction(self.target, table.schema, table.name) as conn:
+            yield conn
+
+    @contextmanager
+    def exclusive(self, name: str) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A reading connection held under the write lock of ``name`` (``schema.table``, or an output
+        outside the warehouse, such as a report): whoever reads later also writes later."""
+        with backends.exclusive(self.target, name) as conn:
             yield conn

@@ -50,7 +50,7 @@ def _table_columns(connection, table_slice: TableSlice) -> list[tuple[str, str]]
     ]
 
 
-def _markdown_preview(frame: pd.DataFrame) -> str:
+def markdown_preview(frame: pd.DataFrame) -> str:
     import pandas as pd
 
     header = "| " + " | ".join(str(c) for c in frame.columns) + " |"
@@ -136,7 +136,7 @@ def _output_metadata(context, table_slice: TableSlice, connection, written: int)
                 for name, dtype in _table_columns(connection, table_slice)
             ]
         ),
-        "preview": dg.MetadataValue.md(_markdown_preview(preview)),
+        "preview": dg.MetadataValue.md(markdown_preview(preview)),
         "dagster/storage_kind": "duckdb",
     }
 

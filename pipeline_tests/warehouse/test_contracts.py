@@ -16,6 +16,7 @@ from pipeline.defs.staging import tables as staging
 from pipeline.warehouse import contracts
 from pipeline.warehouse.connection import connect
 from pipeline.warehouse.outputs import WarehouseQuery
+from pipeline.warehouse.publish import PublishedTableType
 from pipeline.warehouse.tables import Column, Rule, Table, at_most, column, in_range, matches
 from pipeline_tests.support import make_resources, materialize, step_failure_message
 
@@ -46,10 +47,11 @@ def _output_type(key: dg.AssetKey) -> dg.DagsterType:
 
 @pytest.mark.parametrize("asset", sorted(DECLARED))
 def test_each_staging_and_mart_output_carries_its_contract_type(asset):
-    """The type the UI shows for the asset, with the declared columns as its column schema."""
+    """The type the UI shows for the asset, with the declared columns as its column schema. Marts
+    publish themselves: their contract is checked in DuckDB in the publishing transaction."""
     table = DECLARED[asset]
     dagster_type = _output_type(table.asset_key)
-    expected = contracts.WarehouseTableType if table.schema == "staging" else contracts.DataFrameContractType
+    expected = contracts.WarehouseTableType if table.schema == "staging" else PublishedTableType
     assert isinstance(dagster_type, expected)
     assert dagster_type.display_name == table.contract_name
     shown = dagster_type.metadata["schema"].schema
@@ -212,6 +214,6 @@ def test_mart_that_breaks_its_contract_is_not_written(tmp_path, built_warehouse,
 
     assert not result.success
     message = step_failure_message(result)
-    assert 'expected type "MartsCarrierMonthlyPerformance"' in message
-    assert "carrier_name" in message and "not_nullable" in message
+    assert "breaks its contract MartsCarrierMonthlyPerformance" in message
+    assert "column carrier_name: not null fails for 1 row(s)" in message
     assert _table_fingerprint(database, "marts.carrier_monthly_performance") == stored

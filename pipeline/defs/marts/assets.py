@@ -1,45 +1,64 @@
 """Group "marts": analytics tables, one row per stated grain, built from staging.
 
-Aggregation runs inside DuckDB; only the small result becomes a DataFrame, which the IO manager
-stores (and which later steps, like the report, load back). pandas and numpy are imported by the
-steps that use them, not when the code location loads.
+Each mart is written, audited and published in one step and one transaction
+(pipeline/warehouse/publish.py): ``<table>.sql`` runs inside DuckDB into a candidate, the candidate
+must obey the table's declaration, replaces the mart, and the mart's blocking reconciliation with
+staging runs on it before the commit — on the same snapshot of staging it was built from. A failing
+reconciliation rolls back: the previous version stays and downstream steps do not run.
 """
-
-from typing import TYPE_CHECKING
 
 import dagster as dg
 
 from pipeline.automation.conditions import TRANSIENT_FAILURE_RETRY, refresh_with_landed_months
 from pipeline.defs.marts import tables
+from pipeline.defs.marts.checks import RECONCILIATIONS, ReconciliationConfig
 from pipeline.defs.staging import tables as staging
+from pipeline.warehouse.checks import version_read
 from pipeline.warehouse.connection import read_sql
-from pipeline.warehouse.contracts import DataFrameContractType
+from pipeline.warehouse.publish import PublishedTableType, candidate_from_query, publish
 from pipeline.warehouse.resources import Warehouse
 from pipeline.warehouse.tables import Table
 
-if TYPE_CHECKING:
-    import pandas as pd
-
-
-def query_mart_sql(warehouse: Warehouse, name: str, params: dict | None = None) -> "pd.DataFrame":
-    with warehouse.connect() as conn:
-        return conn.execute(read_sql("marts", name), params or {}).fetchdf()
-
 
 def _sql_mart(table: Table, deps: list[Table]) -> dg.AssetsDefinition:
-    """``marts/<table>`` computed by ``<table>.sql`` in DuckDB and stored as a DataFrame."""
+    """``marts/<table>`` built by ``<table>.sql`` and published with its reconciliation."""
+    reconciliation = RECONCILIATIONS[table.name]
 
-    @dg.asset(
-        **table.asset_properties(),
-        kinds={"duckdb", "pandas"},
+    @dg.multi_asset(
+        name=f"{table.schema}__{table.name}",
+        outs={
+            table.name: dg.AssetOut(
+                **table.asset_properties(),
+                kinds={"duckdb", "sql"},
+                dagster_type=PublishedTableType(table),
+                automation_condition=refresh_with_landed_months(),
+                # Not materialized when its blocking check fails: the previous version stays.
+                is_required=False,
+            )
+        },
         deps=[dep.asset_key for dep in deps],
-        dagster_type=DataFrameContractType(table),
-        automation_condition=refresh_with_landed_months(),
+        check_specs=[reconciliation.spec],
+        can_subset=True,  # the mart with its check, or the check alone on the stored mart
         retry_policy=TRANSIENT_FAILURE_RETRY,
     )
-    def sql_mart(context: dg.AssetExecutionContext, warehouse: Warehouse):
-        context.add_output_metadata(table.lineage_metadata(read_sql("marts", table.name), deps))
-        return query_mart_sql(warehouse, table.name)
+    def sql_mart(context: dg.AssetExecutionContext, config: ReconciliationConfig, warehouse: Warehouse):
+        if table.asset_key not in context.selected_asset_keys:
+            with warehouse.connect(read_only=True) as conn:
+                checked = reconciliation.evaluate(conn, config)
+                read = version_read(conn, context.instance, table)
+            yield checked.with_metadata({**checked.metadata, **read})
+            return
+        sql = read_sql("marts", table.name)
+        publication = publish(
+            warehouse,
+            table,
+            candidate_from_query(sql),
+            [reconciliation.audit(config)],
+            metadata=table.lineage_metadata(sql, deps),
+        )
+        if not publication.published:
+            context.log.error(f"{table.qualified_name} was not published: its previous version stays.")
+        yield from publication.events()
 
     return sql_mart
 

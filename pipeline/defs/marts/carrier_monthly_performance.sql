@@ -4,7 +4,7 @@
 select
     flights.carrier,
     airlines.carrier_name,
-    date_trunc('month', flights.flight_date)::date as month,
+    date_trunc('month', flights.flight_date)::timestamp as month,
     count(*) as flights,
     count(*) filter (where flights.is_cancelled) as cancelled_flights,
     count(*) filter (where flights.is_cancelled) / count(*) as cancellation_rate,

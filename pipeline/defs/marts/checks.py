@@ -1,20 +1,33 @@
-"""Checks on the marts: each adds up to staging/flights, and the model covers every origin."""
+"""Checks on the marts: each adds up to staging/flights, and the model covers every origin.
 
+The reconciliations are blocking and compare a mart with staging: they run inside the transaction
+that publishes the mart (pipeline/warehouse/publish.py), on the new version and the snapshot of
+staging it was built from, so another run's commit cannot make them fail on correct data. Run
+alone (from the UI, on the stored mart) they read the warehouse as it is and say which version of
+the mart they read. The model's coverage is not blocking and runs after the model is published.
+"""
+
+from dataclasses import dataclass
 from typing import Any
 
 import dagster as dg
+import duckdb
 from pydantic import Field
 
 from pipeline.defs.marts import tables
 from pipeline.defs.rules import WEATHER_FACTORS
 from pipeline.defs.staging.tables import FLIGHTS as STAGING_FLIGHTS
-from pipeline.warehouse.checks import SampleConfig, check_rows, result, table_check
+from pipeline.warehouse.checks import SampleConfig, check_spec, result, rows, table_check, version_read
+from pipeline.warehouse.connection import read_sql
+from pipeline.warehouse.publish import Audit
 from pipeline.warehouse.resources import Warehouse
 from pipeline.warehouse.tables import Table
 
+RECONCILES_WITH_STAGING = "reconciles_with_staging"
 RECONCILIATION_DESCRIPTION = (
-    "ERROR, blocking: the mart's flights add up to staging/flights {grain}. A gap means the mart "
-    "was built from other data than staging now holds; the report must not publish it."
+    "ERROR, blocking: the mart's flights add up to staging/flights {grain}, checked on the new version "
+    "before it is published. A gap means the mart was built from other data than staging holds; "
+    "the new version is not published and the report is not refreshed."
 )
 
 
@@ -34,26 +47,55 @@ def _reconciliation_result(mismatches: list[dict[str, Any]], mart: str, grain: s
         ),
         failing_rows=len(mismatches),
         sample=mismatches[:sample_size],
+        check_name=RECONCILES_WITH_STAGING,
     )
 
 
-def _reconciliation_check(table: Table, grain: str, described_grain: str) -> dg.AssetChecksDefinition:
-    """``reconciles_with_staging``: ``checks/<table>_reconciliation.sql`` lists each ``grain`` whose
-    flights differ from staging's by more than the tolerance."""
+@dataclass(frozen=True)
+class Reconciliation:
+    """``reconciles_with_staging`` of a mart: ``checks/<table>_reconciliation.sql`` lists each
+    ``grain`` whose flights differ from staging's by more than the tolerance."""
 
-    @table_check(
-        table,
-        "reconciles_with_staging",
-        RECONCILIATION_DESCRIPTION.format(grain=described_grain),
-        reads=[STAGING_FLIGHTS],
-    )
-    def reconciles(config: ReconciliationConfig, warehouse: Warehouse) -> dg.AssetCheckResult:
-        mismatches = check_rows(
-            warehouse, "marts", f"{table.name}_reconciliation", {"tolerance": config.tolerance_flights}
+    table: Table
+    grain: str
+    described_grain: str
+
+    @property
+    def spec(self) -> dg.AssetCheckSpec:
+        return check_spec(
+            self.table,
+            RECONCILES_WITH_STAGING,
+            RECONCILIATION_DESCRIPTION.format(grain=self.described_grain),
+            reads=[STAGING_FLIGHTS],
         )
-        return _reconciliation_result(mismatches, table.qualified_name, grain, config.sample_size)
 
-    return reconciles
+    def evaluate(self, conn: duckdb.DuckDBPyConnection, config: ReconciliationConfig) -> dg.AssetCheckResult:
+        mismatches = rows(
+            conn,
+            read_sql("marts", f"checks/{self.table.name}_reconciliation"),
+            {"tolerance": config.tolerance_flights},
+        )
+        return _reconciliation_result(mismatches, self.table.qualified_name, self.grain, config.sample_size)
+
+    def audit(self, config: ReconciliationConfig) -> Audit:
+        """The check as run on the new version, inside the publishing transaction."""
+        return Audit(self.spec, lambda conn: self.evaluate(conn, config))
+
+
+RECONCILIATIONS = {
+    reconciliation.table.name: reconciliation
+    for reconciliation in (
+        Reconciliation(
+            tables.CARRIER_MONTHLY_PERFORMANCE,
+            "carrier and month",
+            "per carrier and month (flights and cancellations)",
+        ),
+        Reconciliation(tables.ROUTE_PERFORMANCE, "route", "per origin and destination"),
+        # every flight appears once in each factor's bins
+        Reconciliation(tables.WEATHER_IMPACT, "factor", "in total for each factor"),
+        Reconciliation(tables.FLEET_PERFORMANCE, "total", "in total"),
+    )
+}
 
 
 @table_check(
@@ -64,10 +106,14 @@ def _reconciliation_check(table: Table, grain: str, described_grain: str) -> dg.
     "that origin with a reported delay. Otherwise the model describes other data than staging holds.",
     reads=[STAGING_FLIGHTS],
 )
-def weather_delay_model_covers_origins(config: SampleConfig, warehouse: Warehouse) -> dg.AssetCheckResult:
-    problems = check_rows(
-        warehouse, "marts", "weather_delay_model_coverage", {"factors": list(WEATHER_FACTORS)}
-    )
+def weather_delay_model_covers_origins(
+    context: dg.AssetCheckExecutionContext, config: SampleConfig, warehouse: Warehouse
+) -> dg.AssetCheckResult:
+    with warehouse.connect(read_only=True) as conn:
+        problems = rows(
+            conn, read_sql("marts", "checks/weather_delay_model_coverage"), {"factors": list(WEATHER_FACTORS)}
+        )
+        read = version_read(conn, context.instance, tables.WEATHER_DELAY_MODEL)
     return result(
         passed=not problems,
         description=(
@@ -79,18 +125,8 @@ def weather_delay_model_covers_origins(config: SampleConfig, warehouse: Warehous
         ),
         failing_rows=len(problems),
         sample=problems[: config.sample_size],
+        **read,
     )
 
 
-asset_checks = [
-    _reconciliation_check(
-        tables.CARRIER_MONTHLY_PERFORMANCE,
-        "carrier and month",
-        "per carrier and month (flights and cancellations)",
-    ),
-    _reconciliation_check(tables.ROUTE_PERFORMANCE, "route", "per origin and destination"),
-    # every flight appears once in each factor's bins
-    _reconciliation_check(tables.WEATHER_IMPACT, "factor", "in total for each factor"),
-    _reconciliation_check(tables.FLEET_PERFORMANCE, "total", "in total"),
-    weather_delay_model_covers_origins,
-]
+asset_checks = [weather_delay_model_covers_origins]

@@ -2,25 +2,50 @@
 
 A graph-backed asset: one op sums squares and cross-products of delay and weather inside DuckDB
 (``weather_delay_moments.sql``), so only three small rows leave the warehouse; a second op solves
-the least-squares fit per origin from those sums with numpy (imported by the op, not at load).
+the least-squares fit per origin from those sums with numpy (imported by the op, not at load); a
+third publishes the fit (pipeline/warehouse/publish.py). The moments are read in one step and the
+model written in another, so another run may change staging in between: the publishing step sums
+the moments again inside its transaction and, if they differ from those fitted, refits on the
+current ones — a stale fit is never published over a newer one.
 """
 
 from typing import TYPE_CHECKING
 
 import dagster as dg
+import duckdb
 
 from pipeline.automation.conditions import TRANSIENT_FAILURE_RETRY, refresh_with_landed_months
 from pipeline.automation.maintenance import INTERMEDIATE_IO_MANAGER
 from pipeline.defs.marts import tables
-from pipeline.defs.marts.assets import query_mart_sql
 from pipeline.defs.rules import MAX_PLAUSIBLE_WIND_MPH, WEATHER_FACTORS
 from pipeline.defs.staging import tables as staging
+from pipeline.warehouse.connection import read_sql
 from pipeline.warehouse.contracts import DataFrameContractType
 from pipeline.warehouse.outputs import DATAFRAME
+from pipeline.warehouse.publish import PublishedTableType, candidate_from_frame, publish
 from pipeline.warehouse.resources import Warehouse
 
 if TYPE_CHECKING:
     import numpy as np
+    import pandas as pd
+
+MODEL_CONTRACT = DataFrameContractType(tables.WEATHER_DELAY_MODEL)
+
+
+def _moments(conn: duckdb.DuckDBPyConnection) -> "pd.DataFrame":
+    sql = read_sql("marts", "weather_delay_moments")
+    return conn.execute(sql, {"max_plausible_wind_mph": MAX_PLAUSIBLE_WIND_MPH}).fetchdf()
+
+
+def same_moments(current: "pd.DataFrame", fitted: "pd.DataFrame") -> bool:
+    """Whether two readings of the moments are of the same data (sums may differ in the last bit:
+    DuckDB adds in parallel, in no fixed order)."""
+    import numpy as np
+
+    if list(current["origin"]) != list(fitted["origin"]) or list(current.columns) != list(fitted.columns):
+        return False
+    numbers = [name for name in current.columns if name != "origin"]
+    return bool(np.allclose(current[numbers].to_numpy(float), fitted[numbers].to_numpy(float), rtol=1e-9))
 
 
 @dg.op(
@@ -30,9 +55,8 @@ if TYPE_CHECKING:
 )
 def weather_delay_moments(warehouse: Warehouse):
     """Per origin, the sums of squares and cross-products of delay and weather, from DuckDB."""
-    return query_mart_sql(
-        warehouse, "weather_delay_moments", {"max_plausible_wind_mph": MAX_PLAUSIBLE_WIND_MPH}
-    )
+    with warehouse.connect(read_only=True) as conn:
+        return _moments(conn)
 
 
 def _moment(row: dict, *names: str | None) -> float:
@@ -57,11 +81,7 @@ def fit_from_moments(row: dict) -> "tuple[np.ndarray, float]":
     return coefficients, 1 - residual / total
 
 
-@dg.op(
-    ins={"moments": dg.In(DATAFRAME)},
-    out=dg.Out(dagster_type=DataFrameContractType(tables.WEATHER_DELAY_MODEL)),
-)
-def fit_weather_delay_model(moments):
+def fit(moments: "pd.DataFrame") -> "pd.DataFrame":
     """Departure delay ~ precipitation + visibility + wind, fitted per origin airport."""
     import pandas as pd
 
@@ -83,6 +103,35 @@ def fit_weather_delay_model(moments):
     return pd.DataFrame(rows)
 
 
+@dg.op(
+    ins={"moments": dg.In(DATAFRAME)},
+    out=dg.Out(MODEL_CONTRACT, io_manager_key=INTERMEDIATE_IO_MANAGER),
+)
+def fit_weather_delay_model(moments):
+    """Departure delay ~ precipitation + visibility + wind, fitted per origin airport."""
+    return fit(moments)
+
+
+@dg.op(
+    ins={"model": dg.In(MODEL_CONTRACT), "moments": dg.In(DATAFRAME)},
+    out=dg.Out(PublishedTableType(tables.WEATHER_DELAY_MODEL)),
+    retry_policy=TRANSIENT_FAILURE_RETRY,
+)
+def publish_weather_delay_model(context: dg.OpExecutionContext, model, moments, warehouse: Warehouse):
+    """Publishes the model, refitted first if staging changed since its moments were read."""
+
+    def build(conn: duckdb.DuckDBPyConnection) -> None:
+        current = _moments(conn)
+        fitted = model
+        if not same_moments(current, moments):
+            context.log.warning("staging changed after the moments were read: refitted on the current data.")
+            fitted = fit(current)
+        candidate_from_frame(fitted)(conn)
+
+    publication = publish(warehouse, tables.WEATHER_DELAY_MODEL, build)
+    yield dg.Output(None, metadata=publication.materialization.metadata)
+
+
 @dg.graph_asset(
     **tables.WEATHER_DELAY_MODEL.asset_properties(sql_name="weather_delay_moments"),
     kinds={"duckdb", "numpy"},
@@ -94,4 +143,5 @@ def fit_weather_delay_model(moments):
 )
 def weather_delay_model(flights, weather):
     """One row per origin and weather factor: departure-delay minutes per unit, others held fixed."""
-    return fit_weather_delay_model(weather_delay_moments(flights=flights, weather=weather))
+    moments = weather_delay_moments(flights=flights, weather=weather)
+    return publish_weather_delay_model(model=fit_weather_delay_model(moments), moments=moments)

@@ -10,8 +10,10 @@ from typing import TYPE_CHECKING
 import dagster as dg
 
 from pipeline.automation.conditions import refresh_with_landed_months
+from pipeline.defs.marts.tables import CARRIER_MONTHLY_PERFORMANCE
 from pipeline.defs.reports.store import ReportStore
-from pipeline.warehouse.outputs import DATAFRAME
+from pipeline.warehouse.resources import Warehouse
+from pipeline.warehouse.versions import fingerprint
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -130,26 +132,30 @@ def _render_chart(performance: "pd.DataFrame", summary: "pd.DataFrame") -> bytes
     return buffer.getvalue()
 
 
+REPORT_KEY = dg.AssetKey(["reports", "carrier_on_time"])
+
+
 @dg.asset(
-    key=dg.AssetKey(["reports", "carrier_on_time"]),
+    key=REPORT_KEY,
     group_name="reports",
     kinds={"matplotlib", "png"},
-    ins={
-        "performance": dg.AssetIn(
-            key=dg.AssetKey(["marts", "carrier_monthly_performance"]), dagster_type=DATAFRAME
-        )
-    },
+    deps=[CARRIER_MONTHLY_PERFORMANCE.asset_key],
     automation_condition=refresh_with_landed_months(),
 )
-def carrier_on_time_report(performance, report_store: ReportStore) -> dg.MaterializeResult:
+def carrier_on_time_report(warehouse: Warehouse, report_store: ReportStore) -> dg.MaterializeResult:
     """Chart and table of monthly on-time performance by carrier, written as a PNG."""
-    summary = carrier_summary(performance)
-    png = _render_chart(performance, summary)
-    report_store.root.mkdir(parents=True, exist_ok=True)
-    chart_path = report_store.root / CHART_FILE_NAME
-    partial = chart_path.with_name(chart_path.name + ".part")
-    partial.write_bytes(png)
-    partial.replace(chart_path)
+    # Read and written under the report's write lock: two runs refreshing the report do it one
+    # after the other, so the chart left in place is drawn from the newer mart.
+    with warehouse.exclusive(".".join(REPORT_KEY.path)) as conn:
+        performance = conn.execute(f"select * from {CARRIER_MONTHLY_PERFORMANCE.qualified_name}").fetchdf()
+        mart_version = fingerprint(conn, CARRIER_MONTHLY_PERFORMANCE.qualified_name)
+        summary = carrier_summary(performance)
+        png = _render_chart(performance, summary)
+        report_store.root.mkdir(parents=True, exist_ok=True)
+        chart_path = report_store.root / CHART_FILE_NAME
+        partial = chart_path.with_name(chart_path.name + ".part")
+        partial.write_bytes(png)
+        partial.replace(chart_path)
 
     embedded = base64.b64encode(png).decode()
     return dg.MaterializeResult(
@@ -161,5 +167,6 @@ def carrier_on_time_report(performance, report_store: ReportStore) -> dg.Materia
             "chart_path": dg.MetadataValue.path(str(chart_path)),
             "carriers": len(summary),
             "months": int(performance["month"].nunique()),
+            "mart_version": mart_version,
         }
     )

@@ -7,7 +7,8 @@ import dagster as dg
 from pipeline.defs.marts.tables import CARRIER_MONTHLY_PERFORMANCE
 from pipeline.defs.reports.assets import CHART_FILE_NAME, carrier_on_time_report
 from pipeline.defs.reports.store import ReportStore
-from pipeline.warehouse.checks import check_rows, result
+from pipeline.warehouse.checks import result, rows, version_read
+from pipeline.warehouse.connection import read_sql
 from pipeline.warehouse.resources import Warehouse
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -39,7 +40,9 @@ def chart_matches_mart(
     size = _png_size(chart) if chart.is_file() else None
     event = context.instance.get_latest_materialization_event(carrier_on_time_report.key)
     reported = event.asset_materialization.metadata if event and event.asset_materialization else {}
-    [expected] = check_rows(warehouse, "reports", "mart_carriers_and_months")
+    with warehouse.connect(read_only=True) as conn:
+        [expected] = rows(conn, read_sql("reports", "checks/mart_carriers_and_months"))
+        read = version_read(conn, context.instance, CARRIER_MONTHLY_PERFORMANCE)
     found = {name: reported[name].value if name in reported else None for name in expected}
     problems = []
     if not chart.is_file():
@@ -62,6 +65,8 @@ def chart_matches_mart(
         sample=[{"problem": problem} for problem in problems],
         chart_path=dg.MetadataValue.path(str(chart)),
         chart_size_px=dg.MetadataValue.json(list(size) if size else None),
+        mart_version_drawn=reported["mart_version"].value if "mart_version" in reported else "unknown",
+        **{f"mart_{name}": value for name, value in read.items()},
     )
 
 
