@@ -1,7 +1,8 @@
 """Deployment of the flights code location.
 
 ``deploy.stack`` runs the production topology on this machine (``python -m deploy.stack up``);
-``deploy.processes`` starts and stops its server processes, and the tests use it for theirs.
+``deploy.processes`` starts and stops its server processes, and the tests use it for theirs;
+``deploy.identity`` recognises a recorded server (pid, start time within a tolerance, command line).
 The other files here (Dockerfile, compose, Helm values, dagster.yaml) are not Python.
 """
 

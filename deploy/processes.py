@@ -16,6 +16,8 @@ One harness for ``deploy.stack`` and the tests that run real servers. Three fact
 
 Stopping is SIGTERM, a grace period, SIGKILL for whatever is left, then a check that nothing of
 the family is alive and nothing listens on the server's ports any more.
+
+A recorded server is recognised by its pid, start time and command line (deploy/identity.py).
 """
 
 from __future__ import annotations
@@ -31,6 +33,8 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import psutil
+
+from deploy.identity import family, find, group_members, is_alive, is_same  # noqa: F401 - interface
 
 LOOPBACK = "127.0.0.1"
 # After SIGKILL the kernel frees a process and its sockets promptly; this is only a safety margin.
@@ -96,8 +100,8 @@ def start(
     With ``log`` its output (stdout and stderr together) is appended to that file; otherwise
     ``popen_options`` (stdout, stderr, text, ...) go to ``subprocess.Popen`` as given. Stdin is
     /dev/null unless given: a server reading the caller's terminal would steal its input.
-    The returned Popen carries ``create_time`` (psutil's), which ``stop`` uses to tell the
-    server's process group from a later one that got the same id.
+    The returned Popen carries ``create_time`` (psutil's) and ``cmdline`` (as the kernel shows
+    it), which ``stop`` uses to tell the server's process group from a later one with its id.
     """
     popen_options.setdefault("stdin", subprocess.DEVNULL)
     with default_signal_handling():
@@ -111,8 +115,14 @@ def start(
                     list(command), cwd=cwd, env=env, start_new_session=True,
                     stdout=output, stderr=subprocess.STDOUT, **popen_options,
                 )  # fmt: skip
-    # Not yet reaped, so the pid is still this process's even if it exited at once.
-    process.create_time = psutil.Process(process.pid).create_time()
+    # Not yet reaped, so the pid is still this process's even if it exited at once. Popen returns
+    # after the exec, so the command line is the server's (empty if it already exited).
+    leader = psutil.Process(process.pid)
+    process.create_time = leader.create_time()
+    try:
+        process.cmdline = leader.cmdline() or None
+    except psutil.NoSuchProcess:
+        process.cmdline = None
     return process
 
 
@@ -131,77 +141,6 @@ def is_listening(host: str, port: int) -> bool:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
         probe.settimeout(1.0)
         return probe.connect_ex((host, port)) == 0
-
-
-# --- finding ---------------------------------------------------------------------------------
-
-
-def is_alive(process: psutil.Process | int) -> bool:
-    """True while the process runs. A zombie counts as gone: it holds no socket or lock.
-
-    Given a ``psutil.Process``, a recycled pid (another process by now) also counts as gone.
-    """
-    try:
-        if not isinstance(process, psutil.Process):
-            process = psutil.Process(process)
-        return process.is_running() and process.status() != psutil.STATUS_ZOMBIE
-    except psutil.NoSuchProcess:
-        return False
-
-
-def find(pid: int, create_time: float | None = None) -> psutil.Process | None:
-    """The live process ``pid``; with ``create_time``, only if it is that very process."""
-    try:
-        process = psutil.Process(pid)
-        if create_time is not None and process.create_time() != create_time:
-            return None  # the pid was recycled
-    except psutil.NoSuchProcess:
-        return None
-    return process if is_alive(process) else None
-
-
-def group_members(pgid: int) -> set[psutil.Process]:
-    """The live processes of process group ``pgid``."""
-    members = set()
-    for process in psutil.process_iter():
-        try:
-            if os.getpgid(process.pid) == pgid and is_alive(process):
-                members.add(process)
-        except (ProcessLookupError, psutil.NoSuchProcess):
-            continue
-    return members
-
-
-def family(pid: int, create_time: float | None = None) -> set[psutil.Process]:
-    """The live processes of the server ``pid`` started by ``start``.
-
-    That is the server, its process group (id ``pid``: it leads its own session) and every
-    descendant of either; a run worker may have left the group, and a worker whose server died
-    was re-parented away but is still in the group. With ``create_time`` (the server's), a group
-    led by a different process of the same pid is recognised as someone else's: nothing is ours.
-    """
-    try:
-        leader = psutil.Process(pid)
-        if create_time is not None and leader.create_time() != create_time:
-            return set()
-        roots = {leader} | group_members(pid)
-    except psutil.NoSuchProcess:
-        # The server is gone; what it started may not be. Older processes are not its.
-        roots = {p for p in group_members(pid) if create_time is None or _born_since(p, create_time)}
-    found = set(roots)
-    for process in roots:
-        try:
-            found.update(process.children(recursive=True))
-        except psutil.NoSuchProcess:
-            continue
-    return {process for process in found if is_alive(process)}
-
-
-def _born_since(process: psutil.Process, create_time: float) -> bool:
-    try:
-        return process.create_time() >= create_time
-    except psutil.NoSuchProcess:
-        return False
 
 
 # --- stopping --------------------------------------------------------------------------------
@@ -277,7 +216,7 @@ def stop(
     """
     members: set[psutil.Process] = set()
     for server in servers:
-        members |= family(server.pid, getattr(server, "create_time", None))
+        members |= family(server.pid, getattr(server, "create_time", None), getattr(server, "cmdline", None))
     stop_family(members, grace=grace, host=host, ports=ports)
     for server in servers:
         server.wait(timeout=KILL_TIMEOUT_SECONDS)

@@ -99,11 +99,11 @@ class Stack:
         partial.replace(self.settings.state_file)
 
     def running_pid(self, component: str) -> int | None:
-        """The recorded pid of ``component`` if that very process still runs (not a reused pid)."""
+        """The recorded pid of ``component`` if that very process still runs (deploy/identity.py)."""
         record = self.read_state()["processes"].get(component)
         if record is None:
             return None
-        process = processes.find(record["pid"], record.get("create_time"))
+        process = processes.find(record["pid"], record.get("create_time"), record.get("cmdline"))
         return None if process is None else process.pid
 
     def family(self, component: str) -> set:
@@ -114,7 +114,7 @@ class Stack:
         record = self.read_state()["processes"].get(component)
         if record is None:
             return set()
-        return processes.family(record["pid"], record.get("create_time"))
+        return processes.family(record["pid"], record.get("create_time"), record.get("cmdline"))
 
     # lifecycle -------------------------------------------------------------------------------
 
@@ -122,7 +122,7 @@ class Stack:
         """Create the instance folder and the PostgreSQL database if they do not exist yet."""
         self.settings.home.mkdir(parents=True, exist_ok=True)
         self.settings.log_dir.mkdir(exist_ok=True)
-        (self.settings.home / "dagster.yaml").write_text(instance_config(self.env))
+        (self.settings.home / "dagster.yaml").write_text(instance_config(self.env, self.settings.workers))
         if distributed(self.env):
             (self.settings.home / "celery").mkdir(exist_ok=True)
             (self.settings.home / "celery" / "dagster_celery_config.py").write_text(CELERY_CONFIG_MODULE)
@@ -172,17 +172,16 @@ class Stack:
             if processes.is_listening(self.settings.host, port):
                 raise StackError(f"Cannot start {component}: {self.settings.host}:{port} is already in use.")
         log_path = self.settings.log_dir / f"{component}.log"
-        command = self.command(component)
-        process = processes.start(
-            command, log=log_path, cwd=PROJECT_ROOT, env=environment(component, self.settings, self.env)
-        )
+        env = environment(component, self.settings, self.env)
+        process = processes.start(self.command(component), log=log_path, cwd=PROJECT_ROOT, env=env)
         started_at = time.time()
         state = self.read_state()
         state["processes"][component] = {
             "pid": process.pid,
             "create_time": process.create_time,
+            "cmdline": process.cmdline,
             "started_at": started_at,
-            "command": command,
+            "command": process.args,
             "log": str(log_path),
         }
         self._write_state(state)

@@ -52,6 +52,9 @@ import os
 broker_url = os.environ["DAGSTER_CELERY_BROKER_URL"]
 result_backend = os.environ["DAGSTER_CELERY_BACKEND_URL"]
 task_default_queue = os.environ["DAGSTER_CELERY_QUEUE"]
+# A worker takes a run only when its one process is free (acknowledged on completion, one at a
+# time): acknowledged on receipt, a busy worker reserved the next run while another sat idle.
+task_acks_late = True
 worker_prefetch_multiplier = 1
 """
 
@@ -217,13 +220,19 @@ def environment(component: str, s: Settings, env: Mapping[str, str]) -> dict[str
     return {**{k: celery_setting(k, env) for k in CELERY_DEFAULTS}, **env, "PYTHONPATH": path}
 
 
-def instance_config(env: Mapping[str, str]) -> str:
-    """The instance's dagster.yaml: deploy/dagster.yaml, with the Celery launcher if distributed."""
+def instance_config(env: Mapping[str, str], workers: int = DEFAULT_WORKERS) -> str:
+    """The instance's dagster.yaml: deploy/dagster.yaml, with the Celery launcher if distributed.
+
+    Distributed, as many runs go at once as the ``workers`` run (one each, ``-c 1``): the rest
+    wait QUEUED in Dagster's queue. Sent on, they would wait in the broker's queue as STARTING,
+    and run monitoring fails a run still STARTING after ``start_timeout_seconds``.
+    """
     import yaml
 
     config = yaml.safe_load(INSTANCE_CONFIG.read_text())
     if distributed(env):
         config = _merged(config, yaml.safe_load(DISTRIBUTED_INSTANCE_CONFIG.read_text()))
+        config = _merged(config, {"concurrency": {"runs": {"max_concurrent_runs": workers}}})
     return yaml.safe_dump(config, sort_keys=False)
 
 

@@ -70,6 +70,14 @@ query Sensor($selector: SensorSelector!, $after: Float) {
 }
 """
 
+SENSORS = """
+query Sensors($selector: RepositorySelector!) {
+  repositoryOrError(repositorySelector: $selector) {
+    ... on Repository { sensors { name sensorState { status } } }
+  }
+}
+"""
+
 STOP_SENSOR = """
 mutation Stop($id: String!) {
   stopSensor(id: $id) {
@@ -189,6 +197,13 @@ class StackHandle:
                 time.sleep(1)
         assert result["__typename"] == "StopSensorMutationResult", result
         assert result["instigationState"]["status"] == "STOPPED"
+
+    def stop_running_sensors(self) -> None:
+        """Stop every sensor that runs: tests that launch their runs explicitly want no others."""
+        sensors = self.graphql(SENSORS, {"selector": REPOSITORY_SELECTOR})["repositoryOrError"]["sensors"]
+        for sensor in sensors:
+            if sensor["sensorState"]["status"] == "RUNNING":
+                self.stop_sensor(sensor["name"])
 
 
 @contextmanager

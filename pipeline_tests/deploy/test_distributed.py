@@ -9,6 +9,12 @@ queue is the module's own, so no other stack on the broker takes its runs.
 Six months are re-delivered and refreshed as concurrent runs through the workers: every month is
 there exactly once with the rows of its file, no run failed on a commit conflict, and on every
 table ``count(*)`` equals a full scan.
+
+The stress test (issue #20) runs ``full_refresh``, then three rounds of six month runs re-delivered
+with a few hundred rows fewer and launched 0–10 s apart (pipeline_tests/overlap.py): no run may
+fail, after every round each mart equals its SQL over staging and flights per month equal the
+landed files, and at the end the marts equal a fresh ``full_refresh`` of the same files. It prints
+``ducklake: N overlapping runs tried, M failed`` (``-s`` or ``-rP``).
 """
 
 from __future__ import annotations
@@ -20,7 +26,8 @@ import pytest
 from deploy import health, processes
 from pipeline.landing import names as landing
 from pipeline.landing import seed as landing_seed
-from pipeline_tests import lake
+from pipeline.warehouse import connection as warehouse
+from pipeline_tests import lake, overlap
 from pipeline_tests.stack_harness import LAUNCH_RUN, REPOSITORY_SELECTOR, pg_connect, running_stack
 from pipeline_tests.support import ALL_MONTHS
 
@@ -29,14 +36,7 @@ MONTHS = [f"2013-{month:02d}-01" for month in range(1, 13)]
 REDELIVERED = MONTHS[:6]
 DROPPED_ROWS = 500
 CELERY_TASK_ID_TAG = "dagster-celery/task_id"
-
-SENSORS = """
-query Sensors($selector: RepositorySelector!) {
-  repositoryOrError(repositorySelector: $selector) {
-    ... on Repository { sensors { name sensorState { status } } }
-  }
-}
-"""
+OVERLAP_ROUNDS = 3
 
 
 @pytest.fixture(scope="module")
@@ -51,12 +51,7 @@ def distributed(tmp_path_factory):
         }
         with running_stack(root, environment) as handle:
             # The runs here are launched explicitly; sensors would add runs of their own.
-            sensors = handle.graphql(SENSORS, {"selector": REPOSITORY_SELECTOR})["repositoryOrError"][
-                "sensors"
-            ]
-            for sensor in sensors:
-                if sensor["sensorState"]["status"] == "RUNNING":
-                    handle.stop_sensor(sensor["name"])
+            handle.stop_running_sensors()
             yield {"stack": handle, "catalog": catalog, "data_path": root / "data" / "lake"}
 
 
@@ -119,3 +114,33 @@ def test_concurrent_month_runs_on_celery_workers_load_every_month_once(distribut
     with pg_connect(handle.database) as conn, conn.cursor() as cursor:
         cursor.execute("select count(*) from event_logs where event ilike '%%transaction conflict%%'")
         assert cursor.fetchone()[0] == 0
+
+
+@pytest.mark.integration
+@lake.requires_lake
+def test_overlapping_month_runs_end_as_if_run_one_at_a_time_on_the_lake(distributed, tmp_path):
+    handle, catalog, data_path = distributed["stack"], distributed["catalog"], distributed["data_path"]
+    landing_seed.seed(handle.landing_dir)  # the files as first delivered (another test re-delivered some)
+    (first,) = handle.wait_for_runs(run_ids=[handle.launch_run("full_refresh", tags=ALL_MONTHS)], timeout=900)
+    assert first["status"] == "SUCCESS", overlap.failure_reasons(handle, first["runId"])
+
+    def read():
+        return lake.lake_connection(catalog, data_path)
+
+    tally = overlap.Tally("ducklake")
+    try:
+        overlap.overlapping_rounds(handle, read, tally, rounds=OVERLAP_ROUNDS)
+    finally:
+        print(tally.summary(), *tally.failures, sep="\n")
+
+    with read() as conn:
+        ours = overlap.marts_contents(conn)
+        assert lake.inconsistent_tables(conn) == {}
+    fresh = overlap.fresh_full_refresh(handle.landing_dir, tmp_path / "fresh")  # a DuckDB file
+    with warehouse.connect(fresh, read_only=True) as conn:
+        rebuilt = overlap.marts_contents(conn)
+    differences = {
+        name: d for name in overlap.MARTS if (d := overlap.rows_differences(ours[name], rebuilt[name]))
+    }
+    assert not differences, f"the marts differ from a fresh full_refresh of the same files: {differences}"
+    assert not tally.failures, tally.summary() + ":\n" + "\n".join(tally.failures)
