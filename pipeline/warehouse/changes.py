@@ -97,10 +97,15 @@ class Changes:
         """The example keys as the marts' ``changed_examples`` give them (``pipeline/warehouse/versions.py``):
         ``{"change": "changed", <key>..., "columns": [...]}``, with a changed row's old and new values."""
         return [
-            *({"change": "added", **key, "columns": []} for key in self.added_keys),
-            *({"change": "removed", **key, "columns": []} for key in self.removed_keys),
+            *({"change": "added", **_plain(key), "columns": []} for key in self.added_keys),
+            *({"change": "removed", **_plain(key), "columns": []} for key in self.removed_keys),
             *(
-                {"change": "changed", **row["key"], "columns": row["columns"], "values": row["changes"]}
+                {
+                    "change": "changed",
+                    **_plain(row["key"]),
+                    "columns": row["columns"],
+                    "values": row["changes"],
+                }
                 for row in self.changed_rows
             ),
         ]
@@ -118,6 +123,14 @@ class Changes:
             "changed_examples": dg.MetadataValue.json(self.examples()),
             "changes": dg.MetadataValue.md(self.markdown(title)),
         }
+
+
+def _plain(key: dict[str, Any]) -> dict[str, Any]:
+    """A key as JSON metadata holds it: dates and times as their ISO text."""
+    return {
+        name: value if isinstance(value, (int, float, str, bool)) or value is None else str(value)
+        for name, value in key.items()
+    }
 
 
 def _rows(count: int) -> str:

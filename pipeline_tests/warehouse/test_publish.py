@@ -130,3 +130,26 @@ def test_doubles_that_differ_in_the_last_bit_are_not_changes(tmp_path):
         conn.execute("create table new as select 'ann' as player, 3::bigint as points, 0.3 as share")
         found = changes.what_changed(conn, SCORES, written="new", replaced="old")
     assert (found.rows_added, found.rows_removed, found.rows_changed) == (0, 0, 0)
+
+
+def test_a_changed_row_keyed_by_a_timestamp_is_reported_as_json(tmp_path):
+    monthly = Table(
+        "marts",
+        "monthly",
+        "One row per month: flights.",
+        (
+            column("month", "TIMESTAMP", "First day of the month.", unique=True),
+            column("flights", "BIGINT", "Flights."),
+        ),
+    )
+    warehouse = Warehouse(path=str(tmp_path / "warehouse.duckdb"))
+    version = "select timestamp '2013-03-01' as month, {}::bigint as flights"
+    assert publish(warehouse, monthly, candidate_from_query(version.format(28834))).published
+    second = publish(warehouse, monthly, candidate_from_query(version.format(25000)))
+    [changed] = second.materialization.metadata["changed_examples"].value
+    assert changed == {
+        "change": "changed",
+        "month": "2013-03-01 00:00:00",
+        "columns": ["flights"],
+        "values": "flights: 28834 → 25000",
+    }
