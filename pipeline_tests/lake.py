@@ -121,13 +121,16 @@ def csv_rows(path: Path) -> int:
 
 
 def redeliver_smaller(path: Path, dropped_rows: int) -> int:
-    """Rewrite a landed CSV without its last ``dropped_rows`` rows (atomically, through a ``.part``
-    file beside it); returns the data rows left."""
+    """Rewrite a landed CSV without ``dropped_rows`` rows spread evenly over the file (so every day
+    keeps flights and the completeness rule has nothing to hold), atomically through a ``.part``
+    file beside it; returns the data rows left."""
     with open(path, newline="") as handle:
-        rows = list(csv.reader(handle))
-    kept = rows[: len(rows) - dropped_rows]
+        header, *data = list(csv.reader(handle))
+    step = len(data) / dropped_rows
+    dropped = {int(index * step) for index in range(dropped_rows)}
+    kept = [row for index, row in enumerate(data) if index not in dropped]
     partial = path.with_name(path.name + ".part")
     with open(partial, "w", newline="") as handle:
-        csv.writer(handle, lineterminator="\n").writerows(kept)
+        csv.writer(handle, lineterminator="\n").writerows([header, *kept])
     partial.replace(path)
-    return len(kept) - 1
+    return len(kept)
