@@ -2,12 +2,12 @@
 
 A marked test (on itself or through its module's ``pytestmark``) runs only when its service is
 there; a fixture that connects to PostgreSQL (Redis) requests ``postgres_server`` (``redis_server``)
-instead, which marks every test that uses the fixture. Each service is probed once per session, when a test first needs it: a
-TCP connection to ``TEST_POSTGRES_ADDRESS`` (default 127.0.0.1:5432) or ``TEST_REDIS_ADDRESS``
-(default 127.0.0.1:6379), ``chromium`` or ``chromium-browser`` on the PATH. Without it the test is
-skipped with a reason naming the service and how to get it; under ``CI=true`` it errors instead, so
-a CI machine that lacks a service fails rather than passes with fewer tests.
-``bash deploy/test.sh`` installs and starts all three.
+instead, which marks every test that uses the fixture. Each service is probed once per session,
+when a test first needs it: a TCP connection to ``TEST_POSTGRES_ADDRESS`` (default 127.0.0.1:5432)
+or ``TEST_REDIS_ADDRESS`` (default 127.0.0.1:6379), ``chromium`` or ``chromium-browser`` on the
+PATH. Without it the test is skipped with a reason naming the service and how to get it; under
+``CI=true`` it errors instead, so a CI machine that lacks a service fails rather than passes with
+fewer tests. ``bash deploy/test.sh`` installs and starts all three.
 """
 
 from __future__ import annotations
