@@ -26,6 +26,9 @@ import pytest
 if TYPE_CHECKING:
     import pandas as pd
 
+# The needs_postgres / needs_redis / needs_chromium markers: skip without the service, fail under CI=true.
+pytest_plugins = ["pipeline_tests.services"]
+
 RAM_DISK = Path("/dev/shm")
 # A whole run writes a few GB before it cleans up; a container's default 64 MB /dev/shm is no use.
 RAM_DISK_MIN_FREE_BYTES = 8 << 30

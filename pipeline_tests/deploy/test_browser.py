@@ -45,7 +45,7 @@ CHROMIUM_ARGS = [
 sync_playwright = pytest.importorskip("playwright.sync_api").sync_playwright
 pytestmark = [
     pytest.mark.integration,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium: apt-get install -y chromium"),
+    pytest.mark.needs_chromium,
 ]
 
 SENSORS = """
@@ -58,7 +58,7 @@ query Sensors($selector: RepositorySelector!) {
 
 
 @pytest.fixture(scope="module")
-def materialized_stack(tmp_path_factory):
+def materialized_stack(tmp_path_factory, postgres_server):
     with running_stack(tmp_path_factory.mktemp("browser")) as handle:
         # The run below loads the landing folder itself; sensors acting on the same files would
         # only queue duplicate work.

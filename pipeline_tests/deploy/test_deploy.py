@@ -114,7 +114,7 @@ query RunEvents($runId: ID!) {
 
 
 @pytest.fixture(scope="module")
-def deployment(tmp_path_factory):
+def deployment(tmp_path_factory, postgres_server):
     with running_stack(tmp_path_factory.mktemp("deployment")) as handle:
         # Automation is tested in test_sensors/test_daemon; here its follow-up runs would only
         # compete for the warehouse with the runs these tests wait for.

@@ -40,7 +40,7 @@ OVERLAP_ROUNDS = 3
 
 
 @pytest.fixture(scope="module")
-def distributed(tmp_path_factory):
+def distributed(tmp_path_factory, postgres_server, redis_server):
     root = tmp_path_factory.mktemp("distributed")
     with lake.lake_catalog() as catalog:
         environment = {

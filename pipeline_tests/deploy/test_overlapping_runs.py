@@ -26,7 +26,7 @@ ROUNDS = 3
 
 
 @pytest.fixture(scope="module")
-def file_stack(tmp_path_factory):
+def file_stack(tmp_path_factory, postgres_server):
     with running_stack(tmp_path_factory.mktemp("overlap")) as handle:
         handle.stop_running_sensors()  # the runs here are launched explicitly
         yield handle

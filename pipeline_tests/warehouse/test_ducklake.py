@@ -43,7 +43,7 @@ DROPPED_ROWS = 1_000
 
 
 @pytest.fixture(scope="module")
-def lake(tmp_path_factory):
+def lake(tmp_path_factory, postgres_server):
     """An empty lake selected for the module: catalog database, data folder, environment."""
     root = tmp_path_factory.mktemp("lake")
     with lake_helpers.lake_catalog() as catalog, pytest.MonkeyPatch.context() as patch:

@@ -231,6 +231,7 @@ def test_a_month_run_during_a_mart_publish_waits_and_the_mart_ends_current(tmp_p
 
 
 @pytest.mark.integration
+@pytest.mark.needs_postgres
 @lake.requires_lake
 def test_on_the_lake_a_stale_build_is_published_first_and_the_newer_one_last(
     tmp_path, seeded_landing, monkeypatch
