@@ -15,13 +15,12 @@ import dagster as dg
 import duckdb
 
 from pipeline.automation.conditions import TRANSIENT_FAILURE_RETRY, refresh_with_landed_months
-from pipeline.automation.maintenance import INTERMEDIATE_IO_MANAGER
 from pipeline.defs.marts import tables
 from pipeline.defs.rules import MAX_PLAUSIBLE_WIND_MPH, WEATHER_FACTORS
 from pipeline.defs.staging import tables as staging
 from pipeline.warehouse.connection import read_sql
 from pipeline.warehouse.contracts import DataFrameContractType
-from pipeline.warehouse.outputs import DATAFRAME
+from pipeline.warehouse.outputs import DATAFRAME, INTERMEDIATE_IO_MANAGER
 from pipeline.warehouse.publish import PublishedTableType, candidate_from_frame, publish
 from pipeline.warehouse.resources import Warehouse
 
