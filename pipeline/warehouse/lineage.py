@@ -21,6 +21,7 @@ lineage silently missing an input.
 
 import functools
 from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 
 import dagster as dg
 from sqlglot import exp, parse_one
@@ -123,6 +124,17 @@ def table_column_lineage(
             for column, source_columns in lineage_by_column.items()
         }
     )
+
+
+def column_lineage_metadata(lineage_by_column: Mapping[str, Sequence[SourceColumn]]) -> dict[str, Any]:
+    """Materialization metadata of a ``column_lineage`` result, its tables being the assets keyed
+    ``[schema, table]``: ``dagster/column_lineage`` for Dagster's features and API, and
+    ``column_lineage``, the same as a table a person reads in the UI."""
+    lineage = table_column_lineage(lineage_by_column, lambda table: dg.AssetKey(table.split(".")))
+    return {
+        "dagster/column_lineage": lineage,
+        "column_lineage": dg.MetadataValue.md(lineage_markdown(lineage)),
+    }
 
 
 def _sqlglot_schema(sources: Mapping[str, Sequence[str]]) -> dict[str, dict[str, dict[str, str]]]:
