@@ -31,6 +31,8 @@ if TYPE_CHECKING:
 
 MODEL_CONTRACT = DataFrameContractType(tables.WEATHER_DELAY_MODEL)
 MOMENTS = sql_file("marts", "weather_delay_moments")
+# The model's inputs, one per table the moments SQL reads: no data, only the order of the steps.
+TABLES_READ = {table.asset_key.to_python_identifier(): table.asset_key for table in MOMENTS.reads}
 
 
 def _moments(conn: duckdb.DuckDBPyConnection) -> "pd.DataFrame":
@@ -72,7 +74,7 @@ def same_moments(current: "pd.DataFrame", fitted: "pd.DataFrame") -> bool:
 
 
 @dg.op(
-    ins={"tables_read": dg.In(dg.Nothing)},
+    ins={name: dg.In(dg.Nothing) for name in TABLES_READ},
     out=dg.Out(DATAFRAME, io_manager_key=INTERMEDIATE_IO_MANAGER),
     retry_policy=TRANSIENT_FAILURE_RETRY,
 )
@@ -160,13 +162,10 @@ def publish_weather_delay_model(context: dg.OpExecutionContext, model, moments, 
 @dg.graph_asset(
     **tables.WEATHER_DELAY_MODEL.asset_properties(sql_name="weather_delay_moments"),
     kinds={"duckdb", "numpy"},
-    ins={
-        table.asset_key.to_python_identifier(): dg.AssetIn(key=table.asset_key, dagster_type=dg.Nothing)
-        for table in MOMENTS.reads
-    },
+    ins={name: dg.AssetIn(key=key, dagster_type=dg.Nothing) for name, key in TABLES_READ.items()},
     automation_condition=refresh_with_landed_months(),
 )
 def weather_delay_model(**tables_read):
     """One row per origin and weather factor: departure-delay minutes per unit, others held fixed."""
-    moments = weather_delay_moments(tables_read=list(tables_read.values()))
+    moments = weather_delay_moments(**tables_read)
     return publish_weather_delay_model(model=fit_weather_delay_model(moments), moments=moments)
