@@ -40,18 +40,15 @@ class LineageError(ValueError):
     """The lineage of an output column of a SQL file cannot be derived."""
 
 
+@functools.lru_cache(maxsize=128)
 def tables_read(sql: str, *, sql_file: str) -> frozenset[str]:
     """The tables ``sql`` reads, each as "schema.table": in any FROM or JOIN, CTEs and subqueries
     included. A CTE's name is not a table, nor is a table function such as ``read_csv(...)``.
 
     ``from staging.some_table`` gives "staging.some_table"; a table named without its schema
-    raises ``LineageError``, since which asset holds it would be a guess.
+    raises ``LineageError``, since which asset holds it would be a guess. ``sql_file`` names the
+    SQL in error messages.
     """
-    return _tables_read(sql, sql_file)
-
-
-@functools.lru_cache(maxsize=128)
-def _tables_read(sql: str, sql_file: str) -> frozenset[str]:
     try:
         scopes = traverse_scope(parse_one(sql, dialect=DIALECT))
     except SqlglotError as error:
