@@ -15,7 +15,6 @@ from pipeline.automation.jobs import (
     warehouse_maintenance_job,
 )
 from pipeline.automation.landing_zone import landing_zone_asset
-from pipeline.automation.maintenance import INTERMEDIATE_IO_MANAGER
 from pipeline.automation.schedules import monthly_refresh_schedule, nightly_maintenance_schedule
 from pipeline.automation.sensors import automation_sensor, landing_sensor
 from pipeline.defs.marts import assets as marts_assets
@@ -30,6 +29,7 @@ from pipeline.defs.staging import assets as staging_assets
 from pipeline.defs.staging import checks as staging_checks
 from pipeline.landing.resources import LandingZone
 from pipeline.warehouse.io_manager import WarehouseIOManager
+from pipeline.warehouse.outputs import INTERMEDIATE_IO_MANAGER
 from pipeline.warehouse.resources import Warehouse
 
 

@@ -28,10 +28,10 @@ from pipeline.automation.conditions import TRANSIENT_FAILURE_RETRY
 from pipeline.files import PARTIAL_SUFFIX
 from pipeline.paths import resolve_path
 from pipeline.warehouse.identifiers import qualified_table_name
+from pipeline.warehouse.outputs import INTERMEDIATE_IO_MANAGER
 from pipeline.warehouse.resources import Warehouse
 
 BACKUP_NAME_PATTERN = re.compile(r"^warehouse-\d{8}T\d{6}Z-[0-9a-f]{8}\.duckdb$")
-INTERMEDIATE_IO_MANAGER = "intermediate_io_manager"
 
 
 class BackupConfig(dg.Config):

@@ -1,4 +1,6 @@
-"""Column-level lineage of the warehouse's SQL, derived with sqlglot (DuckDB dialect).
+"""Table and column lineage of the warehouse's SQL, derived with sqlglot (DuckDB dialect).
+
+``tables_read`` names the tables a SELECT reads: an asset's dependencies, written once, in its SQL.
 
 ``column_lineage`` maps every output column of a SELECT to the source table columns it is
 computed from: every column its expression reads, through CTEs, subqueries, ``union all``
@@ -19,13 +21,14 @@ lineage silently missing an input.
 
 import functools
 from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 
 import dagster as dg
 from sqlglot import exp, parse_one
 from sqlglot.errors import SqlglotError
 from sqlglot.lineage import Node, lineage
 from sqlglot.optimizer.qualify import qualify
-from sqlglot.optimizer.scope import build_scope
+from sqlglot.optimizer.scope import build_scope, traverse_scope
 
 DIALECT = "duckdb"
 
@@ -35,6 +38,31 @@ SourceColumn = tuple[str, str]
 
 class LineageError(ValueError):
     """The lineage of an output column of a SQL file cannot be derived."""
+
+
+@functools.lru_cache(maxsize=128)
+def tables_read(sql: str, *, sql_file: str) -> frozenset[str]:
+    """The tables ``sql`` reads, each as "schema.table": in any FROM or JOIN, CTEs and subqueries
+    included. A CTE's name is not a table, nor is a table function such as ``read_csv(...)``.
+
+    ``from staging.some_table`` gives "staging.some_table"; a table named without its schema
+    raises ``LineageError``, since which asset holds it would be a guess. ``sql_file`` names the
+    SQL in error messages.
+    """
+    try:
+        scopes = traverse_scope(parse_one(sql, dialect=DIALECT))
+    except SqlglotError as error:
+        raise LineageError(f"{sql_file}: sqlglot cannot parse it: {error}") from error
+    tables = {
+        source
+        for scope in scopes
+        for source in scope.sources.values()
+        if isinstance(source, exp.Table) and isinstance(source.this, exp.Identifier)
+    }
+    unqualified = sorted(table.name for table in tables if not table.db)
+    if unqualified:
+        raise LineageError(f"{sql_file}: reads {unqualified} without a schema; name them 'schema.table'")
+    return frozenset(f"{table.db}.{table.name}" for table in tables)
 
 
 def column_lineage(
@@ -93,6 +121,17 @@ def table_column_lineage(
             for column, source_columns in lineage_by_column.items()
         }
     )
+
+
+def column_lineage_metadata(lineage_by_column: Mapping[str, Sequence[SourceColumn]]) -> dict[str, Any]:
+    """Materialization metadata of a ``column_lineage`` result, its tables being the assets keyed
+    ``[schema, table]``: ``dagster/column_lineage`` for Dagster's features and API, and
+    ``column_lineage``, the same as a table a person reads in the UI."""
+    lineage = table_column_lineage(lineage_by_column, lambda table: dg.AssetKey(table.split(".")))
+    return {
+        "dagster/column_lineage": lineage,
+        "column_lineage": dg.MetadataValue.md(lineage_markdown(lineage)),
+    }
 
 
 def _sqlglot_schema(sources: Mapping[str, Sequence[str]]) -> dict[str, dict[str, dict[str, str]]]:

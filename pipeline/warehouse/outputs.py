@@ -93,6 +93,10 @@ def _is_dataframe(_context, value) -> dg.TypeCheck:
 # DataFrame: the IO manager's default load type.
 DATAFRAME = dg.DagsterType(type_check_fn=_is_dataframe, name="DataFrame", description="A pandas DataFrame.")
 
+# The resource key of the IO manager for values handed between ops (maintenance's, a graph-backed
+# asset's) rather than stored in the warehouse.
+INTERMEDIATE_IO_MANAGER = "intermediate_io_manager"
+
 
 class WarehouseContractType(dg.DagsterType):
     """The Dagster type of a WarehouseQuery output whose rules DuckDB checks on the stored rows.

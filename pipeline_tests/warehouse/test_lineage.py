@@ -1,8 +1,10 @@
-"""Column lineage derived from the warehouse's SQL with sqlglot (issue #13).
+"""Table and column lineage derived from the warehouse's SQL with sqlglot (issues #13 and #22).
 
 Tiny SQL strings pin down each construct; the project's staging and mart SQL, read against the
 columns of a built warehouse, must give every output column a lineage (or be allow-listed with a
-reason), and selected columns must have exactly the inputs that reading the SQL shows.
+reason), and selected columns must have exactly the inputs that reading the SQL shows. The SQL
+files read are those the staging and mart assets link to, each asset depends on exactly the
+tables its SQL reads, and the graph-backed weather model's lineage runs through its moments.
 """
 
 import functools
@@ -14,10 +16,15 @@ import dagster as dg
 import pytest
 
 import pipeline
+from pipeline.definitions import defs
+from pipeline.defs.marts import tables as marts
+from pipeline.defs.marts.weather_delay_model import model_column_lineage
 from pipeline.warehouse.lineage import (
     LineageError,
     column_lineage,
+    column_lineage_metadata,
     table_column_lineage,
+    tables_read,
 )
 
 PIPELINE_DIR = Path(pipeline.__file__).parent
@@ -53,6 +60,20 @@ def sql_files(layer: str) -> list[Path]:
 def sql_file(layer: str, name: str) -> Path:
     (path,) = [path for path in sql_files(layer) if path.stem == name]
     return path
+
+
+def asset_sql_files() -> dict[dg.AssetKey, Path]:
+    """The SQL file each staging and mart asset of the code location links to, by asset key."""
+    linked = {}
+    for spec in defs.resolve_all_asset_specs():
+        if spec.key.path[0] in LAYERS:
+            references = spec.metadata["dagster/code_references"].code_references
+            (path,) = [Path(ref.file_path) for ref in references if ref.file_path.endswith(".sql")]
+            linked[spec.key] = path
+    return linked
+
+
+ASSET_SQL = asset_sql_files()
 
 
 def lineage_of(path: Path, sources: dict[str, list[str]]) -> dict[str, list[tuple[str, str]]]:
@@ -205,6 +226,31 @@ def test_union_by_name_of_different_columns_raises():
         tiny("select order_id, amount from raw.orders union all by name select order_id from raw.refunds")
 
 
+def test_tables_read_names_every_table_but_not_ctes_or_files():
+    sql = """
+        with paid as (select * from raw.orders where status = 'paid'),
+        refunded as (select order_id from raw.refunds)
+        select paid.*, customers.name, (select max(amount) from raw.invoices) as largest_invoice
+        from paid join raw.customers as customers using (customer_id)
+        where paid.order_id not in (select order_id from refunded)
+        union all by name
+        select * from read_csv($path)
+    """
+    assert tables_read(sql, sql_file="tiny.sql") == {
+        "raw.orders",
+        "raw.refunds",
+        "raw.customers",
+        "raw.invoices",
+    }
+
+
+def test_tables_read_refuses_a_table_without_its_schema():
+    with pytest.raises(LineageError, match=r"^tiny\.sql: reads \['orders'\] without a schema"):
+        tables_read(
+            "with paid as (select 1 as one) select * from paid join orders using (one)", sql_file="tiny.sql"
+        )
+
+
 def test_table_column_lineage_builds_dagsters_object():
     lineage = tiny("select order_id, amount + 1 as amount_plus_one, 1 as one from raw.orders")
     built = table_column_lineage(lineage, lambda table: dg.AssetKey(table.split(".")))
@@ -219,24 +265,55 @@ def test_table_column_lineage_builds_dagsters_object():
     )
 
 
+def test_column_lineage_metadata_keys_the_tables_assets_and_shows_a_table():
+    metadata = column_lineage_metadata({"amount": [("raw.orders", "amount")], "one": []})
+    assert metadata["dagster/column_lineage"] == dg.TableColumnLineage(
+        deps_by_column={
+            "amount": [dg.TableColumnDep(asset_key=dg.AssetKey(["raw", "orders"]), column_name="amount")],
+            "one": [],
+        }
+    )
+    assert "| amount | raw/orders.amount |" in metadata["column_lineage"].value
+
+
 # --- the project's SQL, against the built warehouse's columns ----------------------------------
 
 
-def test_the_sql_files_are_found():
-    assert {path.stem for path in sql_files("staging")} == {
-        "airlines",
-        "airports",
-        "flights",
-        "planes",
-        "time_zone_offsets",
-        "weather",
+def test_the_sql_files_read_here_are_the_staging_and_mart_assets_sql():
+    """Every staging and mart asset links to one SQL file found here, and every file found is one
+    an asset runs: a table added with its SQL is read by the tests below without editing them."""
+    staging_and_marts = {spec.key for spec in defs.resolve_all_asset_specs() if spec.key.path[0] in LAYERS}
+    assert set(ASSET_SQL) == staging_and_marts
+    assert set(ASSET_SQL.values()) == {path for layer in LAYERS for path in sql_files(layer)}
+
+
+@pytest.mark.parametrize("key", sorted(ASSET_SQL), ids=lambda key: key.to_user_string())
+def test_an_asset_depends_on_exactly_the_tables_its_sql_reads(key):
+    path = ASSET_SQL[key]
+    read = tables_read(path.read_text(), sql_file=str(path.relative_to(REPOSITORY_DIR)))
+    assert defs.resolve_asset_graph().get(key).parent_keys == {
+        dg.AssetKey(table.split(".")) for table in read
     }
-    assert {
-        "carrier_monthly_performance",
-        "fleet_performance",
-        "route_performance",
-        "weather_impact",
-    } <= {path.stem for path in sql_files("marts")}
+
+
+def test_the_weather_delay_model_lineage_runs_through_its_moments_to_staging():
+    fitted = [
+        ("staging.flights", "dep_delay_minutes"),
+        ("staging.weather", "precipitation_in"),
+        ("staging.weather", "visibility_miles"),
+        ("staging.weather", "wind_speed_mph"),
+    ]
+    lineage = model_column_lineage()
+    assert list(lineage) == marts.WEATHER_DELAY_MODEL.column_names
+    assert lineage == {
+        "origin": [("staging.flights", "origin")],
+        "factor": [],
+        "minutes_per_unit": fitted,
+        "unit": [],
+        "baseline_minutes": fitted,
+        "flights": [],  # n: count(*) of the fitted flights
+        "r_squared": fitted,
+    }
 
 
 @pytest.mark.parametrize(
@@ -328,9 +405,7 @@ def test_lineage_of_a_column_is_what_the_sql_reads(project_lineage, layer, name,
 
 
 @pytest.mark.parametrize(
-    "path",
-    [path for layer in LAYERS for path in sql_files(layer)],
-    ids=lambda path: f"{path.parent.name}/{path.name}",
+    "path", sorted(set(ASSET_SQL.values())), ids=lambda path: f"{path.parent.name}/{path.name}"
 )
 def test_every_output_column_has_a_lineage(warehouse_columns, project_lineage, path):
     """Each output reads a source column unless allow-listed, and is a column of the built table."""

@@ -4,7 +4,8 @@ Each mart is written, audited and published in one step and one transaction
 (pipeline/warehouse/publish.py): ``<table>.sql`` runs inside DuckDB into a candidate, the candidate
 must obey the table's declaration, replaces the mart, and the mart's blocking reconciliation with
 staging runs on it before the commit — on the same snapshot of staging it was built from. A failing
-reconciliation rolls back: the previous version stays and downstream steps do not run.
+reconciliation rolls back: the previous version stays and downstream steps do not run. The tables
+``<table>.sql`` reads are the asset's deps.
 """
 
 import dagster as dg
@@ -12,17 +13,17 @@ import dagster as dg
 from pipeline.automation.conditions import TRANSIENT_FAILURE_RETRY, refresh_with_landed_months
 from pipeline.defs.marts import tables
 from pipeline.defs.marts.checks import RECONCILIATIONS, ReconciliationConfig
-from pipeline.defs.staging import tables as staging
+from pipeline.defs.sql_files import sql_file
 from pipeline.warehouse.checks import version_read
-from pipeline.warehouse.connection import read_sql
 from pipeline.warehouse.publish import PublishedTableType, candidate_from_query, publish
 from pipeline.warehouse.resources import Warehouse
 from pipeline.warehouse.tables import Table
 
 
-def _sql_mart(table: Table, deps: list[Table]) -> dg.AssetsDefinition:
+def _sql_mart(table: Table) -> dg.AssetsDefinition:
     """``marts/<table>`` built by ``<table>.sql`` and published with its reconciliation."""
     reconciliation = RECONCILIATIONS[table.name]
+    transform = sql_file("marts", table.name)
 
     @dg.multi_asset(
         name=f"{table.schema}__{table.name}",
@@ -36,7 +37,7 @@ def _sql_mart(table: Table, deps: list[Table]) -> dg.AssetsDefinition:
                 is_required=False,
             )
         },
-        deps=[dep.asset_key for dep in deps],
+        deps=transform.deps,
         check_specs=[reconciliation.spec],
         can_subset=True,  # the mart with its check, or the check alone on the stored mart
         retry_policy=TRANSIENT_FAILURE_RETRY,
@@ -48,13 +49,12 @@ def _sql_mart(table: Table, deps: list[Table]) -> dg.AssetsDefinition:
                 read = version_read(conn, context.instance, table)
             yield checked.with_metadata({**checked.metadata, **read})
             return
-        sql = read_sql("marts", table.name)
         publication = publish(
             warehouse,
             table,
-            candidate_from_query(sql),
+            candidate_from_query(transform.sql),
             [reconciliation.audit(config)],
-            metadata=table.lineage_metadata(sql, deps),
+            metadata=table.lineage_metadata(transform.sql, transform.reads),
         )
         if not publication.published:
             context.log.error(f"{table.qualified_name} was not published: its previous version stays.")
@@ -63,9 +63,7 @@ def _sql_mart(table: Table, deps: list[Table]) -> dg.AssetsDefinition:
     return sql_mart
 
 
-carrier_monthly_performance = _sql_mart(
-    tables.CARRIER_MONTHLY_PERFORMANCE, [staging.FLIGHTS, staging.AIRLINES]
-)
-route_performance = _sql_mart(tables.ROUTE_PERFORMANCE, [staging.FLIGHTS, staging.AIRPORTS])
-weather_impact = _sql_mart(tables.WEATHER_IMPACT, [staging.FLIGHTS, staging.WEATHER])
-fleet_performance = _sql_mart(tables.FLEET_PERFORMANCE, [staging.FLIGHTS, staging.PLANES])
+carrier_monthly_performance = _sql_mart(tables.CARRIER_MONTHLY_PERFORMANCE)
+route_performance = _sql_mart(tables.ROUTE_PERFORMANCE)
+weather_impact = _sql_mart(tables.WEATHER_IMPACT)
+fleet_performance = _sql_mart(tables.FLEET_PERFORMANCE)

@@ -6,7 +6,8 @@ the least-squares fit per origin from those sums with numpy (imported by the op,
 third publishes the fit (pipeline/warehouse/publish.py). The moments are read in one step and the
 model written in another, so another run may change staging in between: the publishing step sums
 the moments again inside its transaction and, if they differ from those fitted, refits on the
-current ones — a stale fit is never published over a newer one.
+current ones — a stale fit is never published over a newer one. Its deps are the tables the
+moments SQL reads, and its column lineage runs through the moments to their staging columns.
 """
 
 from typing import TYPE_CHECKING
@@ -15,13 +16,12 @@ import dagster as dg
 import duckdb
 
 from pipeline.automation.conditions import TRANSIENT_FAILURE_RETRY, refresh_with_landed_months
-from pipeline.automation.maintenance import INTERMEDIATE_IO_MANAGER
 from pipeline.defs.marts import tables
 from pipeline.defs.rules import MAX_PLAUSIBLE_WIND_MPH, WEATHER_FACTORS
-from pipeline.defs.staging import tables as staging
-from pipeline.warehouse.connection import read_sql
+from pipeline.defs.sql_files import sql_file
 from pipeline.warehouse.contracts import DataFrameContractType
-from pipeline.warehouse.outputs import DATAFRAME
+from pipeline.warehouse.lineage import SourceColumn, column_lineage, column_lineage_metadata
+from pipeline.warehouse.outputs import DATAFRAME, INTERMEDIATE_IO_MANAGER
 from pipeline.warehouse.publish import PublishedTableType, candidate_from_frame, publish
 from pipeline.warehouse.resources import Warehouse
 
@@ -30,11 +30,36 @@ if TYPE_CHECKING:
     import pandas as pd
 
 MODEL_CONTRACT = DataFrameContractType(tables.WEATHER_DELAY_MODEL)
+MOMENTS = sql_file("marts", "weather_delay_moments")
+# The model's inputs, one per table the moments SQL reads: no data, only the order of the steps.
+TABLES_READ = {table.asset_key.to_python_identifier(): table.asset_key for table in MOMENTS.reads}
 
 
 def _moments(conn: duckdb.DuckDBPyConnection) -> "pd.DataFrame":
-    sql = read_sql("marts", "weather_delay_moments")
-    return conn.execute(sql, {"max_plausible_wind_mph": MAX_PLAUSIBLE_WIND_MPH}).fetchdf()
+    return conn.execute(MOMENTS.sql, {"max_plausible_wind_mph": MAX_PLAUSIBLE_WIND_MPH}).fetchdf()
+
+
+def model_column_lineage() -> dict[str, list[SourceColumn]]:
+    """Each model column and the source columns of the moments it is computed from.
+
+    The fit solves one system of every sum, so each fitted number reads them all; ``flights`` is
+    ``n``, which counts rows; ``factor`` and ``unit`` are labels (WEATHER_FACTORS), not data.
+    """
+    moments = column_lineage(
+        MOMENTS.sql,
+        {table.qualified_name: table.column_names for table in MOMENTS.reads},
+        sql_file=MOMENTS.path,
+    )
+    fitted = sorted({source for name, sources in moments.items() if name != "origin" for source in sources})
+    return {
+        "origin": moments["origin"],
+        "factor": [],
+        "minutes_per_unit": fitted,
+        "unit": [],
+        "baseline_minutes": fitted,
+        "flights": moments["n"],
+        "r_squared": fitted,
+    }
 
 
 def same_moments(current: "pd.DataFrame", fitted: "pd.DataFrame") -> bool:
@@ -49,7 +74,7 @@ def same_moments(current: "pd.DataFrame", fitted: "pd.DataFrame") -> bool:
 
 
 @dg.op(
-    ins={"flights": dg.In(dg.Nothing), "weather": dg.In(dg.Nothing)},
+    ins={name: dg.In(dg.Nothing) for name in TABLES_READ},
     out=dg.Out(DATAFRAME, io_manager_key=INTERMEDIATE_IO_MANAGER),
     retry_policy=TRANSIENT_FAILURE_RETRY,
 )
@@ -128,20 +153,19 @@ def publish_weather_delay_model(context: dg.OpExecutionContext, model, moments, 
             fitted = fit(current)
         candidate_from_frame(fitted)(conn)
 
-    publication = publish(warehouse, tables.WEATHER_DELAY_MODEL, build)
+    publication = publish(
+        warehouse, tables.WEATHER_DELAY_MODEL, build, metadata=column_lineage_metadata(model_column_lineage())
+    )
     yield dg.Output(None, metadata=publication.materialization.metadata)
 
 
 @dg.graph_asset(
     **tables.WEATHER_DELAY_MODEL.asset_properties(sql_name="weather_delay_moments"),
     kinds={"duckdb", "numpy"},
-    ins={
-        "flights": dg.AssetIn(key=staging.FLIGHTS.asset_key, dagster_type=dg.Nothing),
-        "weather": dg.AssetIn(key=staging.WEATHER.asset_key, dagster_type=dg.Nothing),
-    },
+    ins={name: dg.AssetIn(key=key, dagster_type=dg.Nothing) for name, key in TABLES_READ.items()},
     automation_condition=refresh_with_landed_months(),
 )
-def weather_delay_model(flights, weather):
+def weather_delay_model(**tables_read):
     """One row per origin and weather factor: departure-delay minutes per unit, others held fixed."""
-    moments = weather_delay_moments(flights=flights, weather=weather)
+    moments = weather_delay_moments(**tables_read)
     return publish_weather_delay_model(model=fit_weather_delay_model(moments), moments=moments)

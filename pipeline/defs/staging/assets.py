@@ -2,7 +2,7 @@
 
 Every transform is a SELECT beside this module (``<table>.sql``) that DuckDB runs into the table;
 monthly tables rebuild only the months of the run. The table's declaration in ``tables.py`` gives
-the asset its description, column schema and contract.
+the asset its description, column schema and contract; the tables its SQL reads, its deps.
 """
 
 from datetime import timedelta
@@ -11,7 +11,7 @@ from pathlib import Path
 import dagster as dg
 
 from pipeline.automation.conditions import eager_every_partition
-from pipeline.defs.raw import tables as raw
+from pipeline.defs.sql_files import sql_file
 from pipeline.defs.staging import tables
 from pipeline.defs.staging.time_zones import ZONEINFO_OFFSET_PERIODS
 from pipeline.partitions import monthly_partitions
@@ -32,15 +32,16 @@ AGREES_WITH_DUCKDB = "time_zone_offsets_agree_with_duckdb"
 
 
 def _staging_asset(
-    table: Table, deps: list[Table], *, partition_expr: str | None = None, params: dict | None = None
+    table: Table, *, partition_expr: str | None = None, params: dict | None = None
 ) -> dg.AssetsDefinition:
     """``staging/<table>`` built by ``<table>.sql``; monthly when ``partition_expr`` is given."""
     partitioned = partition_expr is not None
+    transform = sql_file("staging", table.name)
 
     @dg.asset(
         **table.asset_properties(**({"partition_expr": partition_expr} if partitioned else {})),
         kinds={"duckdb", "sql"},
-        deps=[dep.asset_key for dep in deps],
+        deps=transform.deps,
         partitions_def=monthly_partitions if partitioned else None,
         backfill_policy=dg.BackfillPolicy.single_run() if partitioned else None,
         dagster_type=WarehouseTableType(table),
@@ -51,22 +52,18 @@ def _staging_asset(
         if partitioned:
             time_window = context.partition_time_window
             window = {"window_start": time_window.start.date(), "window_end": time_window.end.date()}
-        sql = read_sql("staging", table.name)
-        context.add_output_metadata(table.lineage_metadata(sql, deps))
-        return WarehouseQuery(sql, {**(params or {}), **window})
+        context.add_output_metadata(table.lineage_metadata(transform.sql, transform.reads))
+        return WarehouseQuery(transform.sql, {**(params or {}), **window})
 
     return staging_table
 
 
-airports = _staging_asset(
-    tables.AIRPORTS, [raw.AIRPORTS], params={"supplement_path": str(AIRPORT_TIMEZONE_SUPPLEMENT)}
-)
-airlines = _staging_asset(tables.AIRLINES, [raw.AIRLINES])
-planes = _staging_asset(tables.PLANES, [raw.PLANES])
-weather = _staging_asset(tables.WEATHER, [raw.WEATHER], partition_expr="observation_date")
-flights = _staging_asset(
-    tables.FLIGHTS, [raw.FLIGHTS, tables.AIRPORTS, tables.TIME_ZONE_OFFSETS], partition_expr="flight_date"
-)
+airports = _staging_asset(tables.AIRPORTS, params={"supplement_path": str(AIRPORT_TIMEZONE_SUPPLEMENT)})
+airlines = _staging_asset(tables.AIRLINES)
+planes = _staging_asset(tables.PLANES)
+weather = _staging_asset(tables.WEATHER, partition_expr="observation_date")
+flights = _staging_asset(tables.FLIGHTS, partition_expr="flight_date")
+TIME_ZONE_OFFSETS_SQL = sql_file("staging", tables.TIME_ZONE_OFFSETS.name)
 
 
 @dg.multi_asset(
@@ -79,7 +76,7 @@ flights = _staging_asset(
             automation_condition=eager_every_partition(),
         )
     },
-    deps=[tables.AIRPORTS.asset_key],
+    deps=TIME_ZONE_OFFSETS_SQL.deps,
     can_subset=True,  # the table without its check, or the check alone on the stored table
     check_specs=[
         dg.AssetCheckSpec(
@@ -98,11 +95,10 @@ def time_zone_offsets(context: dg.AssetExecutionContext, warehouse: Warehouse):
     """Built by ``time_zone_offsets.sql`` calling zoneinfo (``time_zones.py``); then its check."""
     table = tables.TIME_ZONE_OFFSETS
     if table.asset_key in context.selected_asset_keys:
-        sql = read_sql("staging", table.name)
         yield dg.Output(
-            WarehouseQuery(sql, OFFSETS_RANGE, functions=(ZONEINFO_OFFSET_PERIODS,)),
+            WarehouseQuery(TIME_ZONE_OFFSETS_SQL.sql, OFFSETS_RANGE, functions=(ZONEINFO_OFFSET_PERIODS,)),
             output_name=table.name,
-            metadata=table.lineage_metadata(sql, [tables.AIRPORTS]),
+            metadata=table.lineage_metadata(TIME_ZONE_OFFSETS_SQL.sql, TIME_ZONE_OFFSETS_SQL.reads),
         )
     if not any(key.name == AGREES_WITH_DUCKDB for key in context.selected_asset_check_keys):
         return

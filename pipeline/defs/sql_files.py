@@ -1,0 +1,55 @@
+"""A staging or mart SQL file and the declared tables it reads: the asset's deps, written once.
+
+sqlglot finds the tables ``pipeline/defs/<layer>/<name>.sql`` reads (``from staging.some_table``,
+pipeline/warehouse/lineage.py) and each is looked up among the tables raw and staging declare, so
+a dependency lives in the SQL alone. A file the SQL reads (``read_csv($path)``) is not a table
+and adds no dependency.
+"""
+
+from dataclasses import dataclass
+from types import ModuleType
+
+import dagster as dg
+
+from pipeline.defs.raw import tables as raw_tables
+from pipeline.defs.staging import tables as staging_tables
+from pipeline.warehouse.connection import read_sql
+from pipeline.warehouse.lineage import tables_read
+from pipeline.warehouse.tables import Table
+
+
+def _declared_tables(*modules: ModuleType) -> dict[str, Table]:
+    """Every ``Table`` the modules declare, by "schema.table"."""
+    return {
+        value.qualified_name: value
+        for module in modules
+        for value in vars(module).values()
+        if isinstance(value, Table)
+    }
+
+
+READABLE_TABLES = _declared_tables(raw_tables, staging_tables)
+
+
+@dataclass(frozen=True)
+class SqlFile:
+    """The text of a SQL file and the declared tables it reads, in name order."""
+
+    path: str
+    sql: str
+    reads: tuple[Table, ...]
+
+    @property
+    def deps(self) -> list[dg.AssetKey]:
+        return [table.asset_key for table in self.reads]
+
+
+def sql_file(layer: str, name: str) -> SqlFile:
+    """``pipeline/defs/<layer>/<name>.sql``; every table it reads must be declared."""
+    path = f"pipeline/defs/{layer}/{name}.sql"
+    sql = read_sql(layer, name)
+    read = sorted(tables_read(sql, sql_file=path))
+    undeclared = [table for table in read if table not in READABLE_TABLES]
+    if undeclared:
+        raise ValueError(f"{path} reads {undeclared}, which no raw or staging tables.py declares")
+    return SqlFile(path, sql, tuple(READABLE_TABLES[table] for table in read))
