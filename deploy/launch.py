@@ -103,9 +103,13 @@ class RunSummary:
             f", {len(self.checks_failed)} failed ({severities})" if self.checks_failed else ""
         )
         if run.status == dg.DagsterRunStatus.SUCCESS:
-            return f"Run {run.run_id} succeeded in {seconds:.0f} s: {self.assets} assets materialized, {checks}."
+            return (
+                f"Run {run.run_id} succeeded in {seconds:.0f} s: {self.assets} assets materialized, {checks}."
+            )
         failed = ", ".join(self.failed_steps) or "see the run's events"
-        return f"Run {run.run_id} FAILED after {seconds:.0f} s ({run.status.value}; failed: {failed}); {checks}."
+        return (
+            f"Run {run.run_id} FAILED after {seconds:.0f} s ({run.status.value}; failed: {failed}); {checks}."
+        )
 
 
 def _partitions_label(partitions: list[str]) -> str:
@@ -114,10 +118,10 @@ def _partitions_label(partitions: list[str]) -> str:
     return f"{min(partitions)} … {max(partitions)} ({len(partitions)})"
 
 
-def _new_run(instance: dg.DagsterInstance, job: str, since: datetime, known: set[str]) -> dg.DagsterRun | None:
+def _launched_run(instance: dg.DagsterInstance, job: str, since: datetime) -> dg.DagsterRun | None:
+    """The first run of ``job`` created since ``since``: the one ``dg launch`` created."""
     runs = instance.get_runs(dg.RunsFilter(job_name=job, created_after=since))
-    new = [run for run in runs if run.run_id not in known]
-    return new[-1] if new else None  # newest first
+    return runs[-1] if runs else None  # newest first
 
 
 def _follow(instance: dg.DagsterInstance, run_id: str, cursor: str | None, summary: RunSummary) -> str | None:
@@ -143,17 +147,16 @@ def launch(job: str, partition: str | None, ui_url: str | None, out: TextIO = sy
     since = datetime.now(timezone.utc)
     started = time.monotonic()
     with dg.DagsterInstance.get() as instance, tempfile.TemporaryFile() as output:
-        known = {run.run_id for run in instance.get_runs(dg.RunsFilter(job_name=job, created_after=since))}
         process = subprocess.Popen(command, cwd=PROJECT_ROOT, stdout=output, stderr=subprocess.STDOUT)
         summary, run, cursor = RunSummary(out), None, None
         while True:
             exited = process.poll() is not None
-            run = run or _new_run(instance, job, since, known)
+            if run is None and (run := _launched_run(instance, job, since)) is not None:
+                out.write(
+                    f"Run {run.run_id} of {job}{f' for partition {partition}' if partition else ''} started\n"
+                )
             if run is not None:
-                if cursor is None:
-                    partition_note = f" for partition {partition}" if partition else ""
-                    out.write(f"Run {run.run_id} of {job}{partition_note} started\n")
-                cursor = _follow(instance, run.run_id, cursor, summary) or cursor
+                cursor = _follow(instance, run.run_id, cursor, summary)
             if exited:
                 break
             time.sleep(POLL_SECONDS)
