@@ -17,14 +17,12 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from pathlib import Path
 from typing import IO, TextIO
 
 import dagster as dg
 
 from deploy.topology import executable
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
 POLL_SECONDS = 0.5
 OUTPUT_TAIL_CHARS = 3000
 CHART_METADATA = "chart_path"
@@ -147,7 +145,8 @@ def launch(job: str, partition: str | None, ui_url: str | None, out: TextIO = sy
     since = datetime.now(timezone.utc)
     started = time.monotonic()
     with dg.DagsterInstance.get() as instance, tempfile.TemporaryFile() as output:
-        process = subprocess.Popen(command, cwd=PROJECT_ROOT, stdout=output, stderr=subprocess.STDOUT)
+        # In this folder, as the instance: dagster.yaml's storage paths are relative to it.
+        process = subprocess.Popen(command, stdout=output, stderr=subprocess.STDOUT)
         summary, run, cursor = RunSummary(out), None, None
         while True:
             exited = process.poll() is not None
