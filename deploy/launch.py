@@ -179,7 +179,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--partition", help="partition key, e.g. 2013-03-01")
     parser.add_argument("--ui-url", help="where the UI will be, to link the run")
     options = parser.parse_args(argv)
-    return launch(options.job, options.partition, options.ui_url)
+    try:
+        return launch(options.job, options.partition, options.ui_url)
+    except KeyboardInterrupt:  # Ctrl-C reached dg launch too: its run stops, and so does this
+        return 130
 
 
 if __name__ == "__main__":
