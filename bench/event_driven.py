@@ -34,7 +34,7 @@ from pathlib import Path
 
 import psycopg2
 
-from deploy import health, postgres, processes
+from deploy import health, local_instance, postgres, processes
 from pipeline import constants
 from pipeline.landing import seed
 
@@ -67,9 +67,7 @@ class Dev:
         self.root = root
         self.landing = root / "landing"
         self.landing.mkdir(parents=True, exist_ok=True)
-        home = root / "dagster_home"
-        home.mkdir(exist_ok=True)
-        (home / "dagster.yaml").write_text((PROJECT_ROOT / "dagster.yaml").read_text())
+        home = local_instance.write_dagster_home(root / "dagster_home")
         self.env = {k: v for k, v in os.environ.items() if k != constants.ALERT_WEBHOOK_URL_ENV}
         self.env["DAGSTER_HOME"] = str(home)
         for name, variable in vars(constants).items():

@@ -48,6 +48,7 @@ from bench.report import (
     size_table,
     steps_table,
 )
+from deploy import local_instance
 from pipeline import constants
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -107,9 +108,7 @@ def warm_page_cache(landing_dir: Path) -> int:
 
 def _pipeline_environment(run_dir: Path, landing_dir: Path) -> dict[str, str]:
     """The code location's locations, all inside ``run_dir`` except the landed data."""
-    home = run_dir / "dagster_home"
-    home.mkdir(parents=True, exist_ok=True)
-    shutil.copy(REPO_ROOT / "dagster.yaml", home / "dagster.yaml")
+    home = local_instance.write_dagster_home(run_dir / "dagster_home")
     return {
         **os.environ,
         "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO_ROOT), os.environ.get("PYTHONPATH")])),

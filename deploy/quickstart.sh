@@ -2,8 +2,9 @@
 # Fresh machine → everything materialized on the embedded default → the UI.
 #   bash deploy/quickstart.sh            set up, materialize all assets, start `dg dev`
 #   bash deploy/quickstart.sh --no-ui    the same without starting the UI
-# Instance: SQLite under .dagster_home/ (git-ignored), configured by ./dagster.yaml.
-# Warehouse: data/warehouse.duckdb. Both locations can be moved with DAGSTER_HOME / WAREHOUSE_PATH.
+# Instance: DAGSTER_HOME is the repository root, so `dg dev` uses ./dagster.yaml, which keeps the
+# instance's storage under the git-ignored .dagster_home/. Warehouse: data/warehouse.duckdb.
+# Both locations can be moved with DAGSTER_HOME / WAREHOUSE_PATH.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -18,18 +19,19 @@ if [ -z "$(ls -A "$landing_dir" 2>/dev/null)" ]; then
   .venv/bin/python -m pipeline.landing --landing-dir "$landing_dir" > /dev/null
 fi
 
-export DAGSTER_HOME="${DAGSTER_HOME:-$PWD/.dagster_home}"
-mkdir -p "$DAGSTER_HOME"
-if [ ! -e "$DAGSTER_HOME/dagster.yaml" ]; then
-  ln -s "$PWD/dagster.yaml" "$DAGSTER_HOME/dagster.yaml"
+export DAGSTER_HOME="${DAGSTER_HOME:-$PWD}"
+ui_url="http://127.0.0.1:3000"
+ui_options=()
+if [ "${1:-}" != "--no-ui" ]; then
+  ui_options=(--ui-url "$ui_url")
 fi
 
 echo "Materializing every asset for all twelve months (job full_refresh)"
-.venv/bin/dg launch --job full_refresh
-echo "Chart: ${REPORT_DIR:-data/reports}/carrier_on_time.png  Warehouse: ${WAREHOUSE_PATH:-data/warehouse.duckdb}"
+.venv/bin/python -m deploy.launch --job full_refresh "${ui_options[@]}"
+echo "Warehouse: ${WAREHOUSE_PATH:-data/warehouse.duckdb}"
 
 if [ "${1:-}" = "--no-ui" ]; then
   exit 0
 fi
-echo "Starting dg dev on http://127.0.0.1:3000 (Ctrl-C stops it)"
-exec .venv/bin/dg dev -w workspace.yaml --host 127.0.0.1 --port 3000
+echo "Starting the UI and the daemon (dg dev) on $ui_url (Ctrl-C stops them)"
+exec .venv/bin/dg dev -w workspace.yaml --host 127.0.0.1 --port 3000 --log-level warning

@@ -13,9 +13,7 @@ import sys
 import time
 from pathlib import Path
 
-import yaml
-
-from deploy import processes
+from deploy import local_instance, processes
 from pipeline import constants
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -54,11 +52,10 @@ def server_environment(root: Path, dagster_home: Path | None = None, **paths: Pa
 
 
 def dagster_home(path: Path, **instance_config) -> Path:
-    """A Dagster instance folder with the project's dagster.yaml, top-level keys replaced."""
+    """A new Dagster instance folder with the project's settings (storage inside it), top-level
+    keys replaced."""
     path.mkdir(parents=True)
-    config = yaml.safe_load((PROJECT_ROOT / "dagster.yaml").read_text())
-    (path / "dagster.yaml").write_text(yaml.safe_dump({**config, **instance_config}))
-    return path
+    return local_instance.write_dagster_home(path, **instance_config)
 
 
 def start_code_server(env: dict[str, str], port: int, log: Path, cwd: Path) -> subprocess.Popen:
