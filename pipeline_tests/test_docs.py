@@ -34,11 +34,6 @@ PLACEHOLDER = re.compile(r"[<>*{}$…]")
 # A leading "./" or "../" stays (a link's own folder); enclosing punctuation of prose goes.
 WORD_EDGES = "\"'(),;:"
 
-# bench/RESULTS.md's "Concurrency" section is being rewritten on another branch of issue 22 and was
-# left alone here; its two stale paths (now pipeline/warehouse/connection.py and
-# pipeline_tests/automation/test_concurrency.py) go with that rewrite, and this entry with them.
-STALE_UNTIL_REWRITTEN = {"RESULTS.md": {"pipeline/warehouse.py", "pipeline_tests/test_concurrency.py"}}
-
 ENV_READ = re.compile(r"(?:environ|env|getenv|EnvVar)(?:\.get)?[\[(]\s*[\"']([A-Z][A-Z0-9_]+)[\"']")
 # The process's own variables, read to start a child process as this one runs: no setting of ours.
 PROCESS_VARIABLES = {"PATH", "PYTHONPATH", "HOME", "TMPDIR"}
@@ -86,7 +81,7 @@ def _missing_paths(document: Path) -> list[str]:
 
 @pytest.mark.parametrize("document", DOCUMENTS, ids=lambda path: str(path.relative_to(PROJECT_ROOT)))
 def test_every_path_a_document_cites_exists(document):
-    assert _missing_paths(document) == sorted(STALE_UNTIL_REWRITTEN.get(document.name, ()))
+    assert _missing_paths(document) == []
 
 
 def test_the_path_matcher_skips_urls_placeholders_asset_keys_and_generated_paths():
