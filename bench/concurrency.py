@@ -147,7 +147,7 @@ def stack(backend: str, root: Path) -> Iterator:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    from pipeline.landing import seed
+    from pipeline.defs.raw import seed
     from pipeline_tests import overlap
     from pipeline_tests.support import ALL_MONTHS
 

@@ -1,7 +1,7 @@
 """What is wrong with a landed file, found in the one parse that also loads it.
 
 A file (``<name>.csv``, or the same delivery gzip-compressed as ``<name>.csv.gz``) is checked
-against its raw table's declaration (``pipeline/defs/raw/tables.py``, the single statement of the
+against its raw table's declaration (the ``Table`` the caller hands in, the single statement of the
 contract):
 
 1. its framing (``framing.py``): not empty, compressed exactly when its name says so, every line
@@ -28,10 +28,10 @@ from pathlib import Path
 
 import duckdb
 
-from pipeline.defs.raw.tables import RAW_TABLES
 from pipeline.landing import domain, framing, keys
 from pipeline.landing.quarantine import Problem
 from pipeline.warehouse.connection import DEFAULT_MEMORY_LIMIT, DEFAULT_THREADS
+from pipeline.warehouse.tables import Table
 
 MAX_PROBLEMS_REPORTED = 10
 
@@ -77,9 +77,12 @@ def _parse(conn: duckdb.DuckDBPyConnection, path: Path, columns: list[str]) -> N
 
 
 def _check_parsed(
-    conn: duckdb.DuckDBPyConnection, path: Path, table: str, month_start: date | None, framed: framing.Framing
+    conn: duckdb.DuckDBPyConnection,
+    path: Path,
+    declared: Table,
+    month_start: date | None,
+    framed: framing.Framing,
 ) -> Inspection:
-    declared = RAW_TABLES[table]
     _parse(conn, path, list(declared.csv_columns()))
     rejected = conn.execute(read_ingest_sql("rejected_rows")).fetchall()
     rows = conn.execute("select count(*) from landed_text").fetchall()[0][0]
@@ -109,12 +112,12 @@ def _check_parsed(
 
 def inspect_landed_file(
     path: Path,
-    table: str,
+    table: Table,
     month_start: date | None = None,
     *,
     conn: duckdb.DuckDBPyConnection | None = None,
 ) -> Inspection:
-    """Check the file at ``path`` as a source of ``raw.<table>`` (see the module's steps).
+    """Check the file at ``path`` as a source of the raw ``table`` (see the module's steps).
 
     With ``conn``, the file is parsed on that connection and, if it has no problems, stays parsed
     as the view ``landed`` for the caller to insert.
@@ -122,7 +125,7 @@ def inspect_landed_file(
     framed = framing.check_framing(path)
     if framed.fatal:
         return Inspection(framed.problems)
-    header = framing.check_header(path, list(RAW_TABLES[table].csv_columns()))
+    header = framing.check_header(path, list(table.csv_columns()))
     if header:
         return Inspection(framed.problems + header)
     if conn is not None:
@@ -131,6 +134,6 @@ def inspect_landed_file(
         return _check_parsed(own, path, table, month_start, framed)
 
 
-def validate_landed_file(path: Path, table: str, month_start: date | None = None) -> list[Problem]:
-    """Everything wrong with the file at ``path`` as a source of ``raw.<table>``; empty if fine."""
+def validate_landed_file(path: Path, table: Table, month_start: date | None = None) -> list[Problem]:
+    """Everything wrong with the file at ``path`` as a source of the raw ``table``; empty if fine."""
     return inspect_landed_file(path, table, month_start).problems

@@ -231,7 +231,7 @@ class LandedFiles(WarehouseLoad):
                 continue
             snapshot = archive.take_snapshot(file.landed, self.landing_zone.archive_root)
             snapshots.append(snapshot)
-            inspection = inspect_landed_file(snapshot.path, request.table, request.month_start, conn=conn)
+            inspection = inspect_landed_file(snapshot.path, self.table, request.month_start, conn=conn)
             if inspection.problems:
                 rejections.append(
                     _reject(file.landed, snapshot, inspection.problems, self.landing_zone, self.run_id)

@@ -22,6 +22,7 @@ from pipeline.automation.landing_zone import LANDING_ZONE_KEY
 from pipeline.automation.readiness import looks_complete
 from pipeline.definitions import defs
 from pipeline.defs.raw import assets as raw
+from pipeline.defs.raw.landed import LANDED_TABLES
 from pipeline.landing.names import FileKind, classify_landing_file
 from pipeline.landing.quarantine import NOTE_SUFFIX
 from pipeline.landing.resources import LandingZone
@@ -63,7 +64,7 @@ FLIGHTS_DOWNSTREAM = {
     ],
 )
 def test_classify_landing_file(name, kind, table, partition_key):
-    file_class = classify_landing_file(name, PARTITION_KEYS)
+    file_class = classify_landing_file(name, PARTITION_KEYS, LANDED_TABLES)
     assert (file_class.kind, file_class.table, file_class.partition_key) == (kind, table, partition_key)
 
 
@@ -460,4 +461,4 @@ def test_looks_complete(tmp_path, content, complete):
         else tmp_path / "flights_2013-01.csv"
     )
     path.write_bytes(content)
-    assert looks_complete(path) is complete
+    assert looks_complete(path, LANDED_TABLES) is complete
