@@ -10,7 +10,7 @@ of it) or a mislabelled file of the same delivery.
 
 Through the ``notifier`` resource (pipeline/automation/alerts.py) the operator hears once about
 each file the landing zone cannot use (a look-alike's reason says which delivery it holds: "possible
-second part of flights 2013-03"), and about a file that stayed incomplete past the limit before it
+second part of <table> 2013-03"), and about a file that stayed incomplete past the limit before it
 is quarantined.
 """
 

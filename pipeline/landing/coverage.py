@@ -3,7 +3,7 @@
 A row count cannot tell a short month from a quiet one; the rows' own calendar can. A monthly raw
 table declares what a complete month holds (``MonthCoverage``, beside its declaration in
 ``pipeline/defs/raw/``): a row for every day, or every hour, of the month in the month's own time
-zone, for each value of a column whose values are a closed set (each of the three NYC airports) —
+zone, for each value of a column whose values are a closed set (each origin of the data set) —
 less at most ``max_missing`` days or hours per value, the gaps the source itself has.
 
 The check runs on the file as parsed and checked (the view ``landed``, text as delivered), in one
@@ -37,7 +37,7 @@ class MonthCoverage:
     ``hour`` (``when`` names the one column holding the hour as a UTC instant, ``2013-03-10T07:00:00Z``).
     ``time_zone``: the zone whose calendar month (and days) the file covers. ``max_missing``: how
     many units of the month one value may lack and the month still count as complete.
-    ``gap_phrase``: how a gap is told, ``{value}`` being the value (``no flights from {value}``).
+    ``gap_phrase``: how a gap is told, ``{value}`` being the value (``no rows from {value}``).
     """
 
     across: str
@@ -115,7 +115,7 @@ class CoverageFinding:
         return all(len(gap.missing) <= self.coverage.max_missing for gap in self.gaps)
 
     def describe(self) -> str:
-        """``flights_2013-03.csv does not cover 2013-03: no flights from EWR, LGA on 2013-03-28…2013-03-31``."""
+        """``t_2013-03.csv does not cover 2013-03: no rows from EWR, LGA on 2013-03-28…2013-03-31``."""
         month = self.month_start.strftime("%Y-%m")
         unit = self.coverage.unit
         told: dict[tuple[str, ...], list[str]] = {}

@@ -8,10 +8,10 @@ what the warehouse held before it (``read_stored``, read when the run starts the
 - **far below the other months**: a month with fewer than ``min_share_of_typical_month`` of the
   median of the other months (stored months not being replaced, and the run's other deliveries);
 - **orphans**: a dimension (``Table.used_by``) whose new version lacks keys that the stored facts
-  use and the stored version has (airports used as origin or destination, carriers, tail numbers).
+  use and the stored version has (the codes the facts' columns named in ``used_by`` hold).
 
 Beside it, the completeness rule (``coverage.py``): a monthly file that does not cover its month
-(a day without flights from an airport, more hours without weather than the source ever lacked)
+(a day without rows for one of its origins, more hours without rows than the source ever lacked)
 is held the same way, whatever its row count, on a first delivery as on a replacement.
 
 A held delivery fails the run with the numbers: nothing is replaced, archived or quarantined, and

@@ -138,7 +138,7 @@ def _slot(value: str | Sequence[str] | Fixed) -> str:
 def check_sql(layer: str, name: str, **slots: str | Sequence[str] | Fixed) -> str:
     """``pipeline/defs/<layer>/checks/<name>.sql`` with each ``${slot}`` filled from ``slots``.
 
-    A slot takes an identifier (``carrier``, ``raw.flights``), a sequence of column names (joined
+    A slot takes an identifier (``carrier``, ``raw.<table>``), a sequence of column names (joined
     with commas) or a Fixed expression; every name must pass validate_identifier.
     """
     return _fill(read_sql(layer, f"checks/{name}"), slots)

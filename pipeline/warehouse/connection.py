@@ -30,7 +30,7 @@ MAX_LOCK_POLL_SECONDS = 0.25
 # step holds the warehouse at a time: 2 threads use both cores. DuckDB keeps written and read
 # blocks cached up to its limit: the raw load of the 20 M-row benchmark held 1 GiB at a 1 GB limit
 # and 2 GiB at 8 GB, equally fast, and 0.6 GB holds what a step needs (a landed file's parsed text,
-# staging.flights' joins). Beyond the limit DuckDB spills sorts, joins and aggregations to
+# the largest staging join). Beyond the limit DuckDB spills sorts, joins and aggregations to
 # ``<warehouse>.tmp`` instead of growing; see bench/RESULTS.md for the figures.
 DEFAULT_THREADS = 2
 DEFAULT_MEMORY_LIMIT = "600MB"

@@ -96,7 +96,7 @@ def hhmm(low: int = 0, high: int = 2359) -> Rule:
 
 @dataclass(frozen=True)
 class RowRule:
-    """A rule relating two columns of the same row, e.g. ``cancelled_flights <= flights``."""
+    """A rule relating two columns of the same row, e.g. ``cancelled <= departures``."""
 
     left: str
     comparison: str  # one of <, <=, =, >=, >
