@@ -28,6 +28,7 @@ from pathlib import Path
 
 from pipeline.defs.raw import seed as landing_seed
 from pipeline.landing import landed_tables as landing
+from pipeline.months import MonthKey
 
 REAL_FLIGHT_ROWS = 336_776
 DEFAULT_SEED = 2013
@@ -146,7 +147,7 @@ def generate(landing_dir: Path, flight_rows: int, seed: int = DEFAULT_SEED) -> G
     written = {}
     for month, lines in real_lines.items():
         header, rows = lines[0], lines[1:]
-        target = landing_dir / landing.monthly_file_name("flights", f"{month}-01")
+        target = landing_dir / landing.monthly_file_name("flights", MonthKey.from_label(month).partition_key)
         written[month] = _write_lines_atomically(
             target, header, scaled_lines(rows, targets[month], seed, month)
         )

@@ -21,7 +21,9 @@ from zoneinfo import ZoneInfo
 
 import duckdb
 
-from pipeline.landing.domain import quote, read_template
+from pipeline.landing.domain import SQL_DIR, quote
+from pipeline.months import MonthKey
+from pipeline.warehouse.sql_files import Fixed, load_sql
 from pipeline.warehouse.tables import Table
 
 DAY, HOUR = "day", "hour"
@@ -116,7 +118,7 @@ class CoverageFinding:
 
     def describe(self) -> str:
         """``t_2013-03.csv does not cover 2013-03: no rows from EWR, LGA on 2013-03-28…2013-03-31``."""
-        month = self.month_start.strftime("%Y-%m")
+        month = MonthKey.from_date(self.month_start).label
         unit = self.coverage.unit
         told: dict[tuple[str, ...], list[str]] = {}
         for gap in self.gaps:
@@ -155,7 +157,7 @@ class CoverageFinding:
     def as_metadata(self) -> dict[str, object]:
         return {
             "file": self.file_name,
-            "month": self.month_start.strftime("%Y-%m"),
+            "month": MonthKey.from_date(self.month_start).label,
             "unit": self.coverage.unit,
             "expected_per_value": self.expected_units,
             "max_missing_per_value": self.coverage.max_missing,
@@ -169,7 +171,12 @@ def check_coverage(
 ) -> CoverageFinding:
     """How the parsed file (the view ``landed``) covers its month: every value's missing units."""
     units = coverage.units(month_start)
-    sql = read_template("month_coverage_gaps", across=quote(coverage.across), unit=coverage.unit_sql())
+    sql = load_sql(
+        SQL_DIR,
+        "month_coverage_gaps",
+        across=Fixed(quote(coverage.across)),
+        unit_of_row=Fixed(coverage.unit_sql()),
+    )
     rows = conn.execute(sql, {"across_values": coverage.across_values(table), "units": units}).fetchall()
     gaps = tuple(Gap(value, tuple(missing)) for value, missing in rows)
     return CoverageFinding(file_name, month_start, coverage, len(units), gaps)

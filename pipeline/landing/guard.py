@@ -33,8 +33,9 @@ from typing import Any
 import duckdb
 
 from pipeline.landing.coverage import CoverageFinding
-from pipeline.landing.domain import quote, read_template
+from pipeline.landing.domain import SQL_DIR, quote
 from pipeline.warehouse.connection import table_exists
+from pipeline.warehouse.sql_files import Fixed, load_sql
 from pipeline.warehouse.tables import Table
 
 ACCEPT_TAG = "landing/accept_volume_change"
@@ -137,7 +138,7 @@ class Stored:
 def _keys(conn, schema: str, table: str, column: str) -> set[str]:
     if not table_exists(conn, schema, table):
         return set()
-    sql = read_template("stored_keys", column=quote(column))
+    sql = load_sql(SQL_DIR, "stored_keys", column=Fixed(quote(column)))
     return {value for (value,) in conn.execute(sql, {"table": f"{schema}.{table}"}).fetchall()}
 
 
@@ -146,9 +147,9 @@ def read_stored(conn: duckdb.DuckDBPyConnection | None, table: Table, *, monthly
     if conn is None or not table_exists(conn, table.schema, table.name):
         return Stored()
     if monthly:
-        sql = read_template("stored_rows_per_month")
+        sql = load_sql(SQL_DIR, "stored_rows_per_month")
         return Stored(months=dict(conn.execute(sql, {"table": table.qualified_name}).fetchall()))
-    rows = conn.execute(read_template("stored_rows"), {"table": table.qualified_name}).fetchall()[0][0]
+    rows = conn.execute(load_sql(SQL_DIR, "stored_rows"), {"table": table.qualified_name}).fetchall()[0][0]
     used: set[str] = set()
     if table.used_by:
         for use in table.used_by:

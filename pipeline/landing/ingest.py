@@ -31,13 +31,10 @@ import duckdb
 from pipeline.landing import domain, framing, keys
 from pipeline.landing.quarantine import Problem
 from pipeline.warehouse.connection import DEFAULT_MEMORY_LIMIT, DEFAULT_THREADS
+from pipeline.warehouse.sql_files import load_sql
 from pipeline.warehouse.tables import Table
 
 MAX_PROBLEMS_REPORTED = 10
-
-
-def read_ingest_sql(name: str) -> str:
-    return (domain.SQL_DIR / f"{name}.sql").read_text()
 
 
 @dataclass(frozen=True)
@@ -70,10 +67,10 @@ def _parse(conn: duckdb.DuckDBPyConnection, path: Path, columns: list[str]) -> N
     conn.execute("drop table if exists reject_errors").fetchall()
     conn.execute("drop table if exists reject_scans").fetchall()
     conn.execute(
-        read_ingest_sql("parse_landed_file"),
+        load_sql(domain.SQL_DIR, "parse_landed_file"),
         {"path": str(path), "columns": dict.fromkeys(columns, "VARCHAR")},
     ).fetchall()
-    conn.execute(read_ingest_sql("number_records")).fetchall()
+    conn.execute(load_sql(domain.SQL_DIR, "number_records")).fetchall()
 
 
 def _check_parsed(
@@ -84,7 +81,7 @@ def _check_parsed(
     framed: framing.Framing,
 ) -> Inspection:
     _parse(conn, path, list(declared.csv_columns()))
-    rejected = conn.execute(read_ingest_sql("rejected_rows")).fetchall()
+    rejected = conn.execute(load_sql(domain.SQL_DIR, "rejected_rows")).fetchall()
     rows = conn.execute("select count(*) from landed_text").fetchall()[0][0]
     # Blank lines are looked for only when the parse says a line is off: DuckDB skips an empty
     # line (a record fewer than the lines) and rejects a whitespace-only one. Blank lines after the
