@@ -14,10 +14,10 @@ from pipeline.automation.jobs import (
     monthly_refresh_job,
     warehouse_maintenance_job,
 )
-from pipeline.automation.landing_zone import landing_zone_asset
 from pipeline.automation.maintenance import INTERMEDIATE_IO_MANAGER
 from pipeline.automation.schedules import monthly_refresh_schedule, nightly_maintenance_schedule
 from pipeline.automation.sensors import automation_sensor, build_landing_sensor
+from pipeline.automation.zone_observations import landing_folder_asset
 from pipeline.defs.marts import assets as marts_assets
 from pipeline.defs.marts import checks as marts_checks
 from pipeline.defs.marts import weather_delay_model
@@ -83,7 +83,7 @@ defs = dg.Definitions(
                     [raw_assets, staging_assets, marts_assets, weather_delay_model, reports_assets]
                 )
             ),
-            landing_zone_asset,
+            landing_folder_asset,
         ],
     ),
     asset_checks=[

@@ -16,7 +16,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pipeline.automation import landing_zone as zone
+from pipeline.automation import zone_observations as zone
 from pipeline.automation.alerts import AlertNotifier
 from pipeline.automation.readiness import ReadinessSettings, Seen, State, identify, now, observe
 from pipeline.landing.landed_tables import LandedTables, describe_delivery

@@ -9,7 +9,7 @@
   re-hashing and re-reading. Readiness — complete, and unchanged for the settle interval — is in
   pipeline/automation/readiness.py; files it cannot use (names it does not recognise, bytes
   compressed otherwise than named) are reported once and left alone, and a delivery is held while a
-  look-alike of its name is there (pipeline/automation/scan.py, landing_zone.py). A correction in
+  look-alike of its name is there (pipeline/automation/scan.py, zone_observations.py). A correction in
   the other compression retires the loaded version to the archive and loads in its place
   (pipeline/automation/replacement.py). It never opens the warehouse, whose lock a run may hold
   for minutes.
@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 import dagster as dg
 
 from pipeline.automation import delivery, loaded, replacement, scan
-from pipeline.automation import landing_zone as zone
+from pipeline.automation import zone_observations as zone
 from pipeline.automation.alerts import AlertNotifier
 from pipeline.automation.jobs import load_landed_files_job
 from pipeline.automation.readiness import ReadinessSettings, Seen, now

@@ -18,8 +18,8 @@ import pytest
 from dagster._core.utils import make_new_run_id  # not exported
 
 from pipeline.automation.alerts import AlertNotifier
-from pipeline.automation.landing_zone import LANDING_ZONE_KEY
 from pipeline.automation.readiness import looks_complete
+from pipeline.automation.zone_observations import LANDING_ZONE_KEY
 from pipeline.definitions import defs
 from pipeline.defs.raw import assets as raw
 from pipeline.defs.raw.landed import LANDED_TABLES
@@ -274,7 +274,7 @@ def test_a_month_a_run_is_loading_is_left_to_that_run(seeded_landing, zone):
     assert f"Being loaded: flights_2013-02.csv (run {run_id})." in tick.skip_message
 
 
-def test_new_files_wait_for_the_delivery_run_in_flight_then_go_together(seeded_landing, zone):
+def test_new_files_wait_for_the_delivery_run_in_progress_then_go_together(seeded_landing, zone):
     _run_in_progress(zone, "2013-06-01", sensor="landing_sensor")
     for name in ("weather_2013-01.csv", "weather_2013-02.csv"):
         land(seeded_landing, zone, name)

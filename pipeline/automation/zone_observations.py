@@ -29,7 +29,7 @@ UNRECOGNISED = "unrecognised_files"  # every file it cannot use: unrecognised na
 HELD = "held_files"
 
 # An AssetsDefinition (not a bare AssetSpec) so that it is listed with the others in defs.assets.
-landing_zone_asset = dg.AssetsDefinition(
+landing_folder_asset = dg.AssetsDefinition(
     specs=[
         dg.AssetSpec(
             key=LANDING_ZONE_KEY,
