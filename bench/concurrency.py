@@ -33,6 +33,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from pipeline import constants
+from pipeline.months import MonthKey
 
 WORK = constants.PROJECT_ROOT / "bench" / "work" / "concurrency"
 BACKENDS = ("duckdb", "ducklake")
@@ -147,7 +148,7 @@ def stack(backend: str, root: Path) -> Iterator:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    from pipeline.landing import seed
+    from pipeline.defs.raw import seed
     from pipeline_tests import overlap
     from pipeline_tests.support import ALL_MONTHS
 
@@ -175,7 +176,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         results["rounds"] = []
         for number in range(1, args.rounds + 1):
             keys = overlap.round_months(number)[: args.months]
-            measured = {"months": [key[:7] for key in keys]}
+            measured = {"months": [MonthKey.from_partition_key(key).label for key in keys]}
             for phase in phase_order(number):
                 measured[phase] = run_phase(handle, phase, keys, f"{phase}-{number}")
                 print(f"round {number} {phase}: {measured[phase]}", file=sys.stderr, flush=True)

@@ -36,7 +36,7 @@ import psycopg2
 
 from deploy import health, local_instance, postgres, processes
 from pipeline import constants
-from pipeline.landing import seed
+from pipeline.defs.raw import seed
 
 PROJECT_ROOT = constants.PROJECT_ROOT
 WORK = PROJECT_ROOT / "bench" / "work" / "event_driven"

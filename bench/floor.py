@@ -32,7 +32,7 @@ from pipeline.defs.rules import MAX_PLAUSIBLE_WIND_MPH
 from pipeline.defs.staging.assets import AIRPORT_TIMEZONE_SUPPLEMENT, OFFSETS_RANGE
 from pipeline.defs.staging.time_zones import ZONEINFO_OFFSET_PERIODS
 from pipeline.landing import ingest
-from pipeline.landing.names import dimension_file_name, monthly_file_name
+from pipeline.landing.landed_tables import monthly_file_name, whole_file_name
 from pipeline.warehouse.connection import read_sql
 from pipeline.warehouse.outputs import SqlFunction
 from pipeline.warehouse.type_handlers import create_table_sql
@@ -65,7 +65,7 @@ class Step:
 def _dimension(table: str) -> dict[str, Any]:
     return {
         "params": _no_params,
-        "landed_files": lambda landing_dir: [(landing_dir / dimension_file_name(table), None)],
+        "landed_files": lambda landing_dir: [(landing_dir / whole_file_name(table), None)],
         "sql": "landed_file",
     }
 
@@ -131,7 +131,7 @@ def load_landed_files(
     sql = read_sql(step.layer, step.sql or step.name)
     for path, month_start in step.landed_files(landing_dir):
         ingest.inspect_landed_file(
-            path, step.name, date.fromisoformat(month_start) if month_start else None, conn=conn
+            path, RAW_TABLES[step.name], date.fromisoformat(month_start) if month_start else None, conn=conn
         )
         build(conn, step, sql, {"source_file": path.name, "source_version": "unarchived"}, append=True)
 

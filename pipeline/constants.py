@@ -36,5 +36,3 @@ DUCKLAKE_DATA_PATH_ENV = "DUCKLAKE_DATA_PATH"
 RAW_SCHEMA = "raw"
 STAGING_SCHEMA = "staging"
 MARTS_SCHEMA = "marts"
-
-DIMENSION_TABLES = ("airlines", "airports", "planes")

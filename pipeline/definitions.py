@@ -14,14 +14,15 @@ from pipeline.automation.jobs import (
     monthly_refresh_job,
     warehouse_maintenance_job,
 )
-from pipeline.automation.landing_zone import landing_zone_asset
 from pipeline.automation.schedules import monthly_refresh_schedule, nightly_maintenance_schedule
-from pipeline.automation.sensors import automation_sensor, landing_sensor
+from pipeline.automation.sensors import automation_sensor, build_landing_sensor
+from pipeline.automation.zone_observations import landing_folder_asset
 from pipeline.defs.marts import assets as marts_assets
 from pipeline.defs.marts import checks as marts_checks
 from pipeline.defs.marts import weather_delay_model
 from pipeline.defs.raw import assets as raw_assets
 from pipeline.defs.raw import checks as raw_checks
+from pipeline.defs.raw.landed import LANDED_TABLES
 from pipeline.defs.reports import assets as reports_assets
 from pipeline.defs.reports import checks as reports_checks
 from pipeline.defs.reports.store import ReportStore
@@ -82,7 +83,7 @@ defs = dg.Definitions(
                     [raw_assets, staging_assets, marts_assets, weather_delay_model, reports_assets]
                 )
             ),
-            landing_zone_asset,
+            landing_folder_asset,
         ],
     ),
     asset_checks=[
@@ -102,6 +103,6 @@ defs = dg.Definitions(
     },
     jobs=[monthly_refresh_job, full_refresh_job, load_landed_files_job, warehouse_maintenance_job],
     schedules=[monthly_refresh_schedule, nightly_maintenance_schedule],
-    sensors=[landing_sensor, automation_sensor, run_failure_alert],
+    sensors=[build_landing_sensor(LANDED_TABLES), automation_sensor, run_failure_alert],
     executor=in_process_by_default_executor,
 )

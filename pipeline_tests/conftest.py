@@ -114,7 +114,7 @@ def loaded_january(tmp_path_factory, seeded_landing) -> Path:
 @pytest.fixture(scope="session")
 def seeded_landing(tmp_path_factory) -> Path:
     """A landing folder holding all source files, as upstream delivers them. Do not modify."""
-    from pipeline.landing import seed as landing_seed
+    from pipeline.defs.raw import seed as landing_seed
 
     landing_dir = tmp_path_factory.mktemp("landing")
     landing_seed.seed(landing_dir)
@@ -156,7 +156,7 @@ def warehouse_conn(built_warehouse):
 
 @pytest.fixture(scope="session")
 def source_dir() -> Path:
-    from pipeline.landing import seed as landing_seed
+    from pipeline.defs.raw import seed as landing_seed
 
     return landing_seed.source_package_dir()
 

@@ -29,7 +29,7 @@ from pathlib import Path
 
 import duckdb
 
-from pipeline.landing import names
+from pipeline.landing import landed_tables
 from pipeline.warehouse.connection import read_sql
 from pipeline_tests import lake
 
@@ -76,7 +76,9 @@ def stagger(number: int, offsets: Sequence[float] = STAGGER_SECONDS) -> list[flo
 def redeliver(landing_dir: Path, keys: Sequence[str], dropped_rows: int = DROPPED_ROWS) -> dict[str, int]:
     """Each month's flights file delivered again without its last ``dropped_rows`` rows; the rows left."""
     return {
-        key: lake.redeliver_smaller(landing_dir / names.monthly_file_name("flights", key), dropped_rows)
+        key: lake.redeliver_smaller(
+            landing_dir / landed_tables.monthly_file_name("flights", key), dropped_rows
+        )
         for key in keys
     }
 
@@ -139,7 +141,8 @@ class Tally:
 def landed_flights(landing_dir: Path) -> dict[int, int]:
     """Rows of each landed flights file by month number, counted from the CSV by DuckDB."""
     return {
-        int(key[5:7]): lake.csv_rows(landing_dir / names.monthly_file_name("flights", key)) for key in MONTHS
+        int(key[5:7]): lake.csv_rows(landing_dir / landed_tables.monthly_file_name("flights", key))
+        for key in MONTHS
     }
 
 

@@ -15,12 +15,13 @@ dagster/_core/definitions/automation_tick_evaluation_context.py; a ``RunRequest`
 subset goes to the backfill daemon, which launches per range and per layer). So a delivery runs
 over the smallest range covering its months, and a month inside that range that was not delivered
 rides along only if reloading it changes nothing: its landing file is ready and is exactly the
-version the warehouse holds (a *rider*). The same holds when airports.csv arrives: staging/flights
-places every month through the airports, so the range covers every staged month. Only if some
-month in the range cannot ride (its file is gone, or changing) is the delivery split: one run per
-contiguous range of months (tables with the same range share it; dimension files ride in the
-first, except airports.csv, which then runs alone so that automation re-places the other months
-through it). The tick says why.
+version the warehouse holds (a *rider*). The same holds when a dimension file arrives that a
+partitioned asset places every month through (found in the asset graph: reached from the
+dimension's raw asset through unpartitioned assets only), so the range covers every month that
+asset holds. Only if some month in the range cannot ride (its file is gone, or changing) is the
+delivery split: one run per contiguous range of months (tables with the same range share it;
+dimension files ride in the first, except such a dimension file, which then runs alone so that
+automation re-places the other months through it). The tick says why.
 """
 
 from __future__ import annotations
@@ -34,13 +35,12 @@ import dagster as dg
 from pipeline import constants
 from pipeline.automation.conditions import CARRIED_TAG
 from pipeline.automation.loaded import RANGE_END_TAG, RANGE_START_TAG
+from pipeline.months import MonthKey
 from pipeline.partitions import monthly_partitions
 
 FILE_TAG = "landing/file"
 RIDERS_TAG = "landing/riders"
 DELIVERY_TAG = "landing/delivery"
-AIRPORTS = "airports"
-STAGING_FLIGHTS = dg.AssetKey([constants.STAGING_SCHEMA, "flights"])
 
 
 @dataclass(frozen=True)
@@ -139,30 +139,41 @@ def _downstream(
     return frozenset(selected)
 
 
-def dimensions_feed_flights(dimensions: Iterable[LandingFile]) -> bool:
-    """Whether staging/flights depends on one of these dimension files (it reads the airports)."""
-    return any(file.table == AIRPORTS for file in dimensions)
+def placed_through(asset_graph, files: Iterable[LandingFile]) -> frozenset[dg.AssetKey]:
+    """The partitioned assets that place every month through one of these dimension files: reached
+    from its raw asset through unpartitioned assets only (a staged month joins the dimension)."""
+    found: set[dg.AssetKey] = set()
+    frontier = [file.asset_key for file in files if file.partition_key is None]
+    seen = set(frontier)
+    while frontier:
+        for child in asset_graph.get(frontier.pop()).child_keys:
+            if child in seen:
+                continue
+            seen.add(child)
+            (found.add if asset_graph.get(child).is_partitioned else frontier.append)(child)
+    return frozenset(found)
 
 
 def plan(
     pending: Collection[LandingFile],
     unchanged: Mapping[tuple[str, str], LandingFile],
-    staged: Collection[str],
+    staged: Mapping[dg.AssetKey, Collection[str]],
     asset_graph,
     materialized: Collection[dg.AssetKey],
 ) -> tuple[list[Delivery], list[str]]:
     """The runs that load ``pending`` (one whenever possible), and notes on why it is not one.
 
     ``unchanged``: (table, month) → a ready landing file whose content the warehouse already holds
-    and that no run is loading (a possible rider). ``staged``: the months staging/flights holds.
-    ``materialized``: the assets materialized at least once.
+    and that no run is loading (a possible rider). ``staged``: the months each asset the dimension
+    files are placed through (``placed_through``) holds. ``materialized``: the assets materialized
+    at least once.
     """
     monthly: dict[str, dict[str, LandingFile]] = {}
     dimensions = [file for file in pending if file.partition_key is None]
     for file in pending:
         if file.partition_key is not None:
             monthly.setdefault(file.table, {})[file.partition_key] = file
-    restage = set(staged) if dimensions_feed_flights(dimensions) else set()
+    restage = {month for months in staged.values() for month in months}
     months = {month for files in monthly.values() for month in files} | restage
     raw_keys = [file.asset_key for file in pending]
     if not months:
@@ -179,10 +190,16 @@ def plan(
             if (table, month) in unchanged:
                 riders.append(unchanged[(table, month)])
             else:
-                missing.append(f"{table} {month[:7]}")
-    if dimensions_feed_flights(dimensions) and "flights" not in monthly:
-        # staging/flights is re-placed through the new airports: only over months with flights.
-        missing += [f"flights {month[:7]} (none loaded)" for month in covered if month not in staged]
+                missing.append(f"{table} {MonthKey.from_partition_key(month)}")
+    for placed, months in staged.items():
+        table = placed.path[-1]
+        if table not in monthly:
+            # Re-placed through the new dimension: only over the months it holds.
+            missing += [
+                f"{table} {MonthKey.from_partition_key(month)} (none loaded)"
+                for month in covered
+                if month not in months
+            ]
     if not missing:
         keys = _downstream(asset_graph, raw_keys, True, materialized)
         return [Delivery(tuple(pending), keys, (covered[0], covered[-1]), tuple(riders))], []
@@ -197,11 +214,15 @@ def plan(
             by_range.setdefault((first, last), []).extend(files[m] for m in _months_between(first, last))
     deliveries = []
     if restage:
-        # Alone, without staging/flights: a run that updates the airports without planning
-        # staging/flights is what makes automation re-place every staged month through them.
+        # Alone, without the assets placed through them: a run that updates the dimensions without
+        # planning those is what makes automation re-place every staged month through them.
         keys = _downstream(asset_graph, {file.asset_key for file in dimensions}, False, materialized)
         deliveries.append(Delivery(tuple(dimensions), keys, carried=False))
-        notes.append("staging/flights of every month follows the new airports through automation.")
+        new = ", ".join(file.table for file in dimensions if placed_through(asset_graph, [file]))
+        notes += [
+            f"{placed.to_user_string()} of every month follows the new {new} through automation."
+            for placed in sorted(staged, key=lambda key: key.to_user_string())
+        ]
     for index, (months_range, files) in enumerate(sorted(by_range.items())):
         chosen = [*dimensions, *files] if index == 0 and not restage else files  # dimensions ride first
         keys = _downstream(asset_graph, {file.asset_key for file in chosen}, True, materialized)

@@ -20,7 +20,7 @@ monthly_refresh_job = dg.define_asset_job(
     name="monthly_refresh",
     selection=END_TO_END,
     description=(
-        "One month end to end: that month's landed flights and weather through staging, then the "
+        "One month end to end: that month's landed monthly files through staging, then the "
         "dimensions, marts and report rebuilt over every stored month. Launch it with a partition."
     ),
 )

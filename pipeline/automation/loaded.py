@@ -4,7 +4,7 @@
   name and SHA-256, pipeline/defs/raw/assets.py). The latest materialization of a month — or of a
   dimension table — tells which version of its file the warehouse holds, whichever job, backfill
   or launch from the UI loaded it.
-- **In flight**: runs queued or in progress, and backfills not finished, that will (re)load raw
+- **In progress**: runs queued or running, and backfills not finished, that will (re)load raw
   assets. A month they cover is left to them rather than requested a second time.
 
 Only the instance's storage is read, never the warehouse: its lock may be held by a run for
@@ -73,7 +73,7 @@ def _partitions_of(run: dg.DagsterRun) -> set[str] | None:
 
 
 @dataclass
-class InFlight:
+class RunsInProgress:
     """Raw asset partitions that queued or running runs (or unfinished backfills) will load."""
 
     # asset key -> partition (None: the unpartitioned asset, or every month) -> run or backfill id
@@ -90,19 +90,19 @@ class InFlight:
         return targets.get(partition) or targets.get(None)
 
 
-def in_flight(
+def in_progress(
     instance: dg.DagsterInstance,
     raw_keys: Sequence[dg.AssetKey],
     sensor_name: str,
     job_assets: Callable[[str], AbstractSet[dg.AssetKey] | None],
-) -> InFlight:
+) -> RunsInProgress:
     """What queued and running runs, and unfinished backfills, are going to load into ``raw_keys``.
 
     A run of a whole job loads the job's assets (``job_assets``; None for a job this code location
     does not know: every raw asset). A run without partition tags counts as loading every month:
     waiting for it is safe, loading beside it is not.
     """
-    found = InFlight()
+    found = RunsInProgress()
     for run in instance.get_runs(filters=dg.RunsFilter(statuses=IN_PROGRESS)):
         if run.tags.get(SENSOR_TAG) == sensor_name:
             found.landing_runs.append(run.run_id)

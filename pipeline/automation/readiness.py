@@ -34,7 +34,6 @@ import tempfile
 import time
 import zlib
 from dataclasses import dataclass
-from datetime import date
 from enum import Enum
 from pathlib import Path
 
@@ -42,7 +41,7 @@ from pipeline.files import BLOCK_BYTES, sha256_of
 from pipeline.landing.compression import compression_mismatch
 from pipeline.landing.ending import TAIL_BYTES, Ending, ending_of
 from pipeline.landing.ingest import validate_landed_file
-from pipeline.landing.names import DIMENSION_FILES, parse_monthly_file_name
+from pipeline.landing.landed_tables import LandedTables
 
 SETTLE_SECONDS_ENV = "LANDING_SETTLE_SECONDS"
 INCOMPLETE_LIMIT_SECONDS_ENV = "LANDING_INCOMPLETE_LIMIT_SECONDS"
@@ -111,7 +110,7 @@ class Seen:
         return cls(*value)
 
 
-def _gzip_text_complete(path: Path) -> bool:
+def _gzip_text_complete(path: Path, landed: LandedTables) -> bool:
     """A whole gzip stream (every member ended) whose decompressed text ends with a whole record.
 
     Bytes that are not gzip at all count as complete: they are not being written, and the load's
@@ -138,57 +137,63 @@ def _gzip_text_complete(path: Path) -> bool:
     if not decompressor.eof or text_bytes == 0:
         return False
     first_line = head.split(b"\n", 1)[0]
-    return _whole(path, first_line, ending_of(first_line, tail, tail_is_whole_text=text_bytes <= TAIL_BYTES))
+    end = ending_of(first_line, tail, tail_is_whole_text=text_bytes <= TAIL_BYTES)
+    return _whole(path, first_line, end, landed)
 
 
-def _last_record_passes(name: str, first_line: bytes, last_line: bytes) -> bool:
+def _last_record_passes(name: str, first_line: bytes, last_line: bytes, landed: LandedTables) -> bool:
     """The last record, without its line break, checked as a one-row file of its table: no value of
     it refused (a header that is wrong is the load's to refuse). Only for landing file names."""
     plain = name.removesuffix(GZIP_SUFFIX)
-    monthly = parse_monthly_file_name(plain)
-    table = monthly.table if monthly else DIMENSION_FILES.get(plain)
-    if table is None:
+    fed = landed.table_of_file(plain)
+    if fed is None:
         return True
-    month_start = date.fromisoformat(monthly.partition_key) if monthly else None
+    table, month = fed
     with tempfile.TemporaryDirectory() as folder:
         record = Path(folder) / plain
         record.write_bytes(first_line.rstrip(b"\r\n") + b"\n" + last_line + b"\n")
-        problems = validate_landed_file(record, table, month_start)
+        problems = validate_landed_file(record, table, month.first_day if month else None)
     return not any(problem.line == 2 for problem in problems)
 
 
-def _whole(path: Path, first_line: bytes, end: Ending) -> bool:
+def _whole(path: Path, first_line: bytes, end: Ending, landed: LandedTables) -> bool:
     if not end.complete:
         return False
-    return end.terminated or _last_record_passes(path.name, first_line, end.last_line)
+    return end.terminated or _last_record_passes(path.name, first_line, end.last_line, landed)
 
 
-def looks_complete(path: Path) -> bool:
+def looks_complete(path: Path, landed: LandedTables) -> bool:
     """Not empty and ending with a whole record (for ``.gz``: its decompressed text); see the module."""
     with open(path, "rb") as handle:
         size = handle.seek(0, os.SEEK_END)
         if size == 0:
             return False
         if path.name.endswith(GZIP_SUFFIX):
-            return _gzip_text_complete(path)
+            return _gzip_text_complete(path, landed)
         handle.seek(max(0, size - TAIL_BYTES))
         tail = handle.read()
         if tail.endswith(b"\n"):
             return True
         handle.seek(0)
         first_line = handle.readline(TAIL_BYTES)
-        return _whole(path, first_line, ending_of(first_line, tail, tail_is_whole_text=size <= TAIL_BYTES))
+        end = ending_of(first_line, tail, tail_is_whole_text=size <= TAIL_BYTES)
+        return _whole(path, first_line, end, landed)
 
 
 def observe(
-    path: Path, stat: os.stat_result, previous: Seen | None, settings: ReadinessSettings, now: float
+    path: Path,
+    stat: os.stat_result,
+    previous: Seen | None,
+    settings: ReadinessSettings,
+    now: float,
+    landed: LandedTables,
 ) -> tuple[State, Seen]:
     """The file's state now, and what to remember of this version (reused while it is unchanged)."""
     if previous is not None and previous.same_version(stat):
         seen = previous
     else:
         mislabelled = compression_mismatch(path)
-        complete = mislabelled is None and looks_complete(path)
+        complete = mislabelled is None and looks_complete(path, landed)
         seen = Seen(stat.st_size, stat.st_mtime_ns, stat.st_ino, complete, mislabelled=mislabelled)
         if not seen.same_version(os.stat(path)):  # it changed while we looked: look again next time
             return State.SETTLING, Seen(stat.st_size, stat.st_mtime_ns, stat.st_ino, False)

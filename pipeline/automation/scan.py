@@ -16,10 +16,11 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pipeline.automation import landing_zone as zone
+from pipeline.automation import zone_observations as zone
 from pipeline.automation.alerts import AlertNotifier
 from pipeline.automation.readiness import ReadinessSettings, Seen, State, identify, now, observe
-from pipeline.landing.names import FileKind, classify_landing_file, describe_delivery
+from pipeline.landing.landed_tables import LandedTables, describe_delivery
+from pipeline.landing.names import FileKind, classify_landing_file
 from pipeline.landing.quarantine import FileChangedWhileMoving, quarantine
 from pipeline.landing.resources import LandingZone
 from pipeline.partitions import monthly_partitions
@@ -44,7 +45,11 @@ class Look:
 
 
 def look(
-    root: Path, previous: dict[str, Seen], current: dict[str, Seen], settings: ReadinessSettings
+    root: Path,
+    landed: LandedTables,
+    previous: dict[str, Seen],
+    current: dict[str, Seen],
+    settings: ReadinessSettings,
 ) -> Look:
     """Classify every entry of the landing folder; ``current`` receives what to remember of each file."""
     found = Look()
@@ -52,7 +57,7 @@ def look(
     moment = now()
     holders: dict[str, list[str]] = {}  # delivery -> look-alikes and mislabelled files of it
     for entry in sorted(os.scandir(root), key=lambda entry: entry.name):
-        file_class = classify_landing_file(entry.name, partition_keys)
+        file_class = classify_landing_file(entry.name, partition_keys, landed)
         if file_class.kind is FileKind.PARTIAL:
             found.partial.append(entry.name)
             continue
@@ -66,7 +71,7 @@ def look(
             continue
         path = Path(entry.path)
         try:
-            state, seen = observe(path, os.stat(path), previous.get(entry.name), settings, moment)
+            state, seen = observe(path, os.stat(path), previous.get(entry.name), settings, moment, landed)
             if state is State.READY:
                 hashed = identify(path, seen)
                 state, seen = (State.READY, hashed) if hashed else (State.SETTLING, seen)

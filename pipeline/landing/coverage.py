@@ -3,7 +3,7 @@
 A row count cannot tell a short month from a quiet one; the rows' own calendar can. A monthly raw
 table declares what a complete month holds (``MonthCoverage``, beside its declaration in
 ``pipeline/defs/raw/``): a row for every day, or every hour, of the month in the month's own time
-zone, for each value of a column whose values are a closed set (each of the three NYC airports) —
+zone, for each value of a column whose values are a closed set (each origin of the data set) —
 less at most ``max_missing`` days or hours per value, the gaps the source itself has.
 
 The check runs on the file as parsed and checked (the view ``landed``, text as delivered), in one
@@ -21,7 +21,9 @@ from zoneinfo import ZoneInfo
 
 import duckdb
 
-from pipeline.landing.domain import quote, read_template
+from pipeline.landing.domain import SQL_DIR, quote
+from pipeline.months import MonthKey
+from pipeline.warehouse.sql_files import Fixed, load_sql
 from pipeline.warehouse.tables import Table
 
 DAY, HOUR = "day", "hour"
@@ -37,7 +39,7 @@ class MonthCoverage:
     ``hour`` (``when`` names the one column holding the hour as a UTC instant, ``2013-03-10T07:00:00Z``).
     ``time_zone``: the zone whose calendar month (and days) the file covers. ``max_missing``: how
     many units of the month one value may lack and the month still count as complete.
-    ``gap_phrase``: how a gap is told, ``{value}`` being the value (``no flights from {value}``).
+    ``gap_phrase``: how a gap is told, ``{value}`` being the value (``no rows from {value}``).
     """
 
     across: str
@@ -115,8 +117,8 @@ class CoverageFinding:
         return all(len(gap.missing) <= self.coverage.max_missing for gap in self.gaps)
 
     def describe(self) -> str:
-        """``flights_2013-03.csv does not cover 2013-03: no flights from EWR, LGA on 2013-03-28…2013-03-31``."""
-        month = self.month_start.strftime("%Y-%m")
+        """``t_2013-03.csv does not cover 2013-03: no rows from EWR, LGA on 2013-03-28…2013-03-31``."""
+        month = MonthKey.from_date(self.month_start).label
         unit = self.coverage.unit
         told: dict[tuple[str, ...], list[str]] = {}
         for gap in self.gaps:
@@ -155,7 +157,7 @@ class CoverageFinding:
     def as_metadata(self) -> dict[str, object]:
         return {
             "file": self.file_name,
-            "month": self.month_start.strftime("%Y-%m"),
+            "month": MonthKey.from_date(self.month_start).label,
             "unit": self.coverage.unit,
             "expected_per_value": self.expected_units,
             "max_missing_per_value": self.coverage.max_missing,
@@ -169,7 +171,12 @@ def check_coverage(
 ) -> CoverageFinding:
     """How the parsed file (the view ``landed``) covers its month: every value's missing units."""
     units = coverage.units(month_start)
-    sql = read_template("month_coverage_gaps", across=quote(coverage.across), unit=coverage.unit_sql())
+    sql = load_sql(
+        SQL_DIR,
+        "month_coverage_gaps",
+        across=Fixed(quote(coverage.across)),
+        unit_of_row=Fixed(coverage.unit_sql()),
+    )
     rows = conn.execute(sql, {"across_values": coverage.across_values(table), "units": units}).fetchall()
     gaps = tuple(Gap(value, tuple(missing)) for value, missing in rows)
     return CoverageFinding(file_name, month_start, coverage, len(units), gaps)

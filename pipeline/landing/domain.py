@@ -33,8 +33,9 @@ from typing import Any
 import duckdb
 
 from pipeline.landing.quarantine import Problem
-from pipeline.warehouse.connection import fill_template
+from pipeline.months import MonthKey
 from pipeline.warehouse.identifiers import IDENTIFIER_PATTERN
+from pipeline.warehouse.sql_files import Fixed, load_sql
 from pipeline.warehouse.tables import Column, Rule, Table
 
 SQL_DIR = Path(__file__).parent / "sql"
@@ -57,11 +58,6 @@ RULE_MEANINGS = {
     "isin": "one of a closed set of codes",
     "str_matches": "a pattern",
 }
-
-
-def read_template(name: str, **generated: str) -> str:
-    """``sql/<name>.sql`` with its ``__marker__`` spots filled with SQL generated from a declaration."""
-    return fill_template(SQL_DIR / f"{name}.sql", **generated)
 
 
 def quote(name: str) -> str:
@@ -97,10 +93,12 @@ def _typed_value(column: Column) -> str:
     return f"case when {text} <> '' and not regexp_matches({text}, $text_defect) then {text} end"
 
 
-def _typed_columns(columns: list[Column]) -> str:
-    return ",\n        ".join(
-        f"landed.{quote(c.name)} as {quote(c.name + ':text')}, {_typed_value(c)} as {quote(c.name)}"
-        for c in columns
+def _typed_columns(columns: list[Column]) -> Fixed:
+    return Fixed(
+        ",\n        ".join(
+            f"landed.{quote(c.name)} as {quote(c.name + ':text')}, {_typed_value(c)} as {quote(c.name)}"
+            for c in columns
+        )
     )
 
 
@@ -198,7 +196,9 @@ def _problem(rule: DomainRule, table: Table, line: int, texts: tuple[str | None,
         dated = f"{year:04d}-{month:02d}-{day:02d}"
         if (year, month) != (month_start.year, month_start.month):
             column = "year" if year != month_start.year else "month"
-            return Problem(f"dated {dated}, outside the file's month {month_start:%Y-%m}", line, column)
+            return Problem(
+                f"dated {dated}, outside the file's month {MonthKey.from_date(month_start)}", line, column
+            )
         return Problem(f"{dated} is not a valid date", line, "day")
     values = ", ".join(
         f"{name}={'NA' if text is None else repr(text)}" for name, text in zip(rule.shown, texts, strict=True)
@@ -218,21 +218,23 @@ def check_values(conn: duckdb.DuckDBPyConnection, table: Table, month_start: dat
     """Every rule broken by the text in ``landed``: up to SAMPLE_LINES problems per rule, then a count."""
     rules = domain_rules(table, month_start)
     typed = _typed_columns([c for c in table.columns if c.name in table.csv_columns()])
-    counts_sql = read_template(
+    counts_sql = load_sql(
+        SQL_DIR,
         "domain_counts",
         typed_columns=typed,
-        rule_counts=",\n    ".join(f"count(*) filter (where {rule.failing})" for rule in rules),
+        rule_counts=Fixed(",\n    ".join(f"count(*) filter (where {rule.failing})" for rule in rules)),
     )
     counts = conn.execute(counts_sql, _params(rules, counts_sql)).fetchall()[0]
     problems: list[Problem] = []
     for rule, failing_rows in zip(rules, counts, strict=True):
         if not failing_rows:
             continue
-        sample_sql = read_template(
+        sample_sql = load_sql(
+            SQL_DIR,
             "domain_sample",
             typed_columns=typed,
-            shown_columns=", ".join(f"typed.{quote(name + ':text')}" for name in rule.shown),
-            failing=rule.failing,
+            shown_columns=Fixed(", ".join(f"typed.{quote(name + ':text')}" for name in rule.shown)),
+            failing=Fixed(rule.failing),
         )
         sample = conn.execute(sample_sql, _params([rule], sample_sql, sample_size=SAMPLE_LINES)).fetchall()
         problems.extend(_problem(rule, table, line, tuple(texts)) for line, *texts in sample)

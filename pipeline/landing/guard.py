@@ -8,10 +8,10 @@ what the warehouse held before it (``read_stored``, read when the run starts the
 - **far below the other months**: a month with fewer than ``min_share_of_typical_month`` of the
   median of the other months (stored months not being replaced, and the run's other deliveries);
 - **orphans**: a dimension (``Table.used_by``) whose new version lacks keys that the stored facts
-  use and the stored version has (airports used as origin or destination, carriers, tail numbers).
+  use and the stored version has (the codes the facts' columns named in ``used_by`` hold).
 
 Beside it, the completeness rule (``coverage.py``): a monthly file that does not cover its month
-(a day without flights from an airport, more hours without weather than the source ever lacked)
+(a day without rows for one of its origins, more hours without rows than the source ever lacked)
 is held the same way, whatever its row count, on a first delivery as on a replacement.
 
 A held delivery fails the run with the numbers: nothing is replaced, archived or quarantined, and
@@ -33,8 +33,9 @@ from typing import Any
 import duckdb
 
 from pipeline.landing.coverage import CoverageFinding
-from pipeline.landing.domain import quote, read_template
+from pipeline.landing.domain import SQL_DIR, quote
 from pipeline.warehouse.connection import table_exists
+from pipeline.warehouse.sql_files import Fixed, load_sql
 from pipeline.warehouse.tables import Table
 
 ACCEPT_TAG = "landing/accept_volume_change"
@@ -137,7 +138,7 @@ class Stored:
 def _keys(conn, schema: str, table: str, column: str) -> set[str]:
     if not table_exists(conn, schema, table):
         return set()
-    sql = read_template("stored_keys", column=quote(column))
+    sql = load_sql(SQL_DIR, "stored_keys", column=Fixed(quote(column)))
     return {value for (value,) in conn.execute(sql, {"table": f"{schema}.{table}"}).fetchall()}
 
 
@@ -146,9 +147,9 @@ def read_stored(conn: duckdb.DuckDBPyConnection | None, table: Table, *, monthly
     if conn is None or not table_exists(conn, table.schema, table.name):
         return Stored()
     if monthly:
-        sql = read_template("stored_rows_per_month")
+        sql = load_sql(SQL_DIR, "stored_rows_per_month")
         return Stored(months=dict(conn.execute(sql, {"table": table.qualified_name}).fetchall()))
-    rows = conn.execute(read_template("stored_rows"), {"table": table.qualified_name}).fetchall()[0][0]
+    rows = conn.execute(load_sql(SQL_DIR, "stored_rows"), {"table": table.qualified_name}).fetchall()[0][0]
     used: set[str] = set()
     if table.used_by:
         for use in table.used_by:

@@ -1,7 +1,7 @@
 """What is wrong with a landed file, found in the one parse that also loads it.
 
 A file (``<name>.csv``, or the same delivery gzip-compressed as ``<name>.csv.gz``) is checked
-against its raw table's declaration (``pipeline/defs/raw/tables.py``, the single statement of the
+against its raw table's declaration (the ``Table`` the caller hands in, the single statement of the
 contract):
 
 1. its framing (``framing.py``): not empty, compressed exactly when its name says so, every line
@@ -28,16 +28,13 @@ from pathlib import Path
 
 import duckdb
 
-from pipeline.defs.raw.tables import RAW_TABLES
 from pipeline.landing import domain, framing, keys
 from pipeline.landing.quarantine import Problem
 from pipeline.warehouse.connection import DEFAULT_MEMORY_LIMIT, DEFAULT_THREADS
+from pipeline.warehouse.sql_files import load_sql
+from pipeline.warehouse.tables import Table
 
 MAX_PROBLEMS_REPORTED = 10
-
-
-def read_ingest_sql(name: str) -> str:
-    return (domain.SQL_DIR / f"{name}.sql").read_text()
 
 
 @dataclass(frozen=True)
@@ -70,18 +67,21 @@ def _parse(conn: duckdb.DuckDBPyConnection, path: Path, columns: list[str]) -> N
     conn.execute("drop table if exists reject_errors").fetchall()
     conn.execute("drop table if exists reject_scans").fetchall()
     conn.execute(
-        read_ingest_sql("parse_landed_file"),
+        load_sql(domain.SQL_DIR, "parse_landed_file"),
         {"path": str(path), "columns": dict.fromkeys(columns, "VARCHAR")},
     ).fetchall()
-    conn.execute(read_ingest_sql("number_records")).fetchall()
+    conn.execute(load_sql(domain.SQL_DIR, "number_records")).fetchall()
 
 
 def _check_parsed(
-    conn: duckdb.DuckDBPyConnection, path: Path, table: str, month_start: date | None, framed: framing.Framing
+    conn: duckdb.DuckDBPyConnection,
+    path: Path,
+    declared: Table,
+    month_start: date | None,
+    framed: framing.Framing,
 ) -> Inspection:
-    declared = RAW_TABLES[table]
     _parse(conn, path, list(declared.csv_columns()))
-    rejected = conn.execute(read_ingest_sql("rejected_rows")).fetchall()
+    rejected = conn.execute(load_sql(domain.SQL_DIR, "rejected_rows")).fetchall()
     rows = conn.execute("select count(*) from landed_text").fetchall()[0][0]
     # Blank lines are looked for only when the parse says a line is off: DuckDB skips an empty
     # line (a record fewer than the lines) and rejects a whitespace-only one. Blank lines after the
@@ -109,12 +109,12 @@ def _check_parsed(
 
 def inspect_landed_file(
     path: Path,
-    table: str,
+    table: Table,
     month_start: date | None = None,
     *,
     conn: duckdb.DuckDBPyConnection | None = None,
 ) -> Inspection:
-    """Check the file at ``path`` as a source of ``raw.<table>`` (see the module's steps).
+    """Check the file at ``path`` as a source of the raw ``table`` (see the module's steps).
 
     With ``conn``, the file is parsed on that connection and, if it has no problems, stays parsed
     as the view ``landed`` for the caller to insert.
@@ -122,7 +122,7 @@ def inspect_landed_file(
     framed = framing.check_framing(path)
     if framed.fatal:
         return Inspection(framed.problems)
-    header = framing.check_header(path, list(RAW_TABLES[table].csv_columns()))
+    header = framing.check_header(path, list(table.csv_columns()))
     if header:
         return Inspection(framed.problems + header)
     if conn is not None:
@@ -131,6 +131,6 @@ def inspect_landed_file(
         return _check_parsed(own, path, table, month_start, framed)
 
 
-def validate_landed_file(path: Path, table: str, month_start: date | None = None) -> list[Problem]:
-    """Everything wrong with the file at ``path`` as a source of ``raw.<table>``; empty if fine."""
+def validate_landed_file(path: Path, table: Table, month_start: date | None = None) -> list[Problem]:
+    """Everything wrong with the file at ``path`` as a source of the raw ``table``; empty if fine."""
     return inspect_landed_file(path, table, month_start).problems

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import duckdb
 
-from pipeline.landing.domain import SAMPLE_LINES, quote, read_template
+from pipeline.landing.domain import SAMPLE_LINES, SQL_DIR, quote
 from pipeline.landing.quarantine import Problem
+from pipeline.warehouse.sql_files import Fixed, load_sql
 from pipeline.warehouse.tables import Table
 
 
@@ -15,14 +16,16 @@ def duplicate_keys(conn: duckdb.DuckDBPyConnection, table: Table) -> list[Proble
     key = table.key
     if not key:
         return []
-    sql = read_template("duplicate_keys", key_columns=", ".join(f"landed.{quote(name)}" for name in key))
+    sql = load_sql(
+        SQL_DIR, "duplicate_lines", key_columns=Fixed(", ".join(f"landed.{quote(name)}" for name in key))
+    )
     duplicates = conn.execute(sql, {"sample_size": SAMPLE_LINES}).fetchall()
     if not duplicates:
         return []
     records = sorted({record for group, _ in duplicates for record in group})
     rows = {
         row[0]: dict(zip(table.csv_columns(), row[1:], strict=True))
-        for row in conn.execute(read_template("landed_records"), {"records": records}).fetchall()
+        for row in conn.execute(load_sql(SQL_DIR, "landed_records"), {"records": records}).fetchall()
     }
     problems = []
     for group, _ in duplicates:
@@ -60,5 +63,5 @@ def key_values(conn: duckdb.DuckDBPyConnection, table: Table) -> frozenset[str] 
     """A dimension's key values as delivered (None for a table without a one-column key)."""
     if len(table.key) != 1:
         return None
-    sql = read_template("key_values", key_column=f"landed.{quote(table.key[0])}")
+    sql = load_sql(SQL_DIR, "key_values", key_column=Fixed(f"landed.{quote(table.key[0])}"))
     return frozenset(value for (value,) in conn.execute(sql).fetchall() if value is not None)

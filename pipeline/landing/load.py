@@ -30,6 +30,7 @@ from pipeline.landing.ingest import MAX_PROBLEMS_REPORTED, inspect_landed_file
 from pipeline.landing.names import COMPRESSED_SUFFIX, UnsafeLandingPath
 from pipeline.landing.quarantine import Problem, QuarantinedFile, quarantine
 from pipeline.landing.resources import LandingZone
+from pipeline.months import MonthKey
 from pipeline.warehouse import changes
 from pipeline.warehouse.connection import read_sql
 from pipeline.warehouse.identifiers import qualified_table_name
@@ -202,7 +203,9 @@ class LandedFiles(WarehouseLoad):
         self, connection: duckdb.DuckDBPyConnection, deliveries: list[Delivery]
     ) -> dict[str, Any]:
         """The diff against the replaced version, as metadata (inside the transaction, rows inserted)."""
-        months = sorted(f"{delivery.month_start:%Y-%m}" for delivery in deliveries if delivery.month_start)
+        months = sorted(
+            MonthKey.from_date(delivery.month_start).label for delivery in deliveries if delivery.month_start
+        )
         slice_label = months[0] if len(months) == 1 else f"{months[0]}…{months[-1]}" if months else ""
         files = ", ".join(delivery.file_name for delivery in deliveries)
         title = f"{self.table.qualified_name.replace('.', '/')} {slice_label}".strip() + f" ({files})"
@@ -231,7 +234,7 @@ class LandedFiles(WarehouseLoad):
                 continue
             snapshot = archive.take_snapshot(file.landed, self.landing_zone.archive_root)
             snapshots.append(snapshot)
-            inspection = inspect_landed_file(snapshot.path, request.table, request.month_start, conn=conn)
+            inspection = inspect_landed_file(snapshot.path, self.table, request.month_start, conn=conn)
             if inspection.problems:
                 rejections.append(
                     _reject(file.landed, snapshot, inspection.problems, self.landing_zone, self.run_id)

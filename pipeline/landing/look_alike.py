@@ -1,16 +1,17 @@
 """How a name that is not a landing file name resembles one: a copy mark, letters or non-ASCII digits
 in the month, a known table (and month) it begins with.
 
-Pure string rules; ``names.py`` turns them into a reason, a suggestion and the delivery the name
-holds.
+Pure string rules; the known tables are the declared ones (``LandedTables``). ``names.py`` turns
+them into a reason, a suggestion and the delivery the name holds.
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterable
 
-from pipeline import constants
+from pipeline.landing.landed_tables import LandedTables
 
 # Characters that pass for digits by eye (a letter O for a zero, a lower-case L for a one).
 LOOK_ALIKE_DIGITS = str.maketrans({"O": "0", "o": "0", "l": "1", "I": "1", "i": "1", "S": "5", "B": "8"})
@@ -18,17 +19,20 @@ COPY_MARK = re.compile(
     r"^(?P<stem>.+?)(?P<mark>\s*(\(\d+\)|-\s*Copy|\s+copy( \d+)?))(?P<ext>(\.[^.]+)*)$", re.I
 )
 MONTHLY_SHAPE = re.compile(r"^(?P<table>[^_]+)_(?P<month>[^.]*)(?P<ext>\..*)?$")
-# A monthly name's exact beginning (`flights_2013-03`) with something else after it.
-MONTHLY_NAME_START = re.compile(r"^(?P<table>flights|weather)_(?P<month>[0-9]{4}-[0-9]{2})(?![0-9])")
 _YEAR_MONTH = re.compile(r"[0-9]{4}-[0-9]{2}")
-# A name that begins with a known table (and a monthly table's month), whatever follows: a part of
-# a split delivery (`flights_2013-03 (part 2).csv`, `flights_2013-03-part2.csv`), a copy, a typo.
-_CARRIES_MONTH = re.compile(
-    r"^\s*(?P<table>flights|weather)[\s_-]*(?P<month>[0-9]{4}-[0-9]{2})(?![0-9])", re.I
-)
-_CARRIES_DIMENSION = re.compile(
-    r"^\s*(?P<table>" + "|".join(constants.DIMENSION_TABLES) + r")(?![a-z])", re.I
-)
+
+
+def _one_of(tables: Iterable[str]) -> str:
+    """A regex group matching any of the table names (longest first, so none stops at a prefix)."""
+    return "(?P<table>" + "|".join(map(re.escape, sorted(tables, key=len, reverse=True))) + ")"
+
+
+def monthly_name_start(name: str, monthly_tables: Iterable[str]) -> re.Match[str] | None:
+    """A monthly name's exact beginning (``<table>_2013-03``) with something else after it."""
+    tables = list(monthly_tables)
+    if not tables:
+        return None
+    return re.match("^" + _one_of(tables) + r"_(?P<month>[0-9]{4}-[0-9]{2})(?![0-9])", name)
 
 
 def ascii_digits(text: str) -> str:
@@ -41,14 +45,20 @@ def ascii_digits(text: str) -> str:
     )
 
 
-def carried_table(name: str) -> tuple[str, str | None] | None:
+def carried_table(name: str, landed: LandedTables) -> tuple[str, str | None] | None:
     """The known table, and for a monthly table the month (``YYYY-MM``), that ``name`` begins with,
-    look-alike digits read as digits; None if it begins with neither."""
+    look-alike digits read as digits; None if it begins with neither.
+
+    Whatever follows: a part of a split delivery (``<table>_2013-03 (part 2).csv``,
+    ``<table>_2013-03-part2.csv``), a copy, a typo.
+    """
     readable = ascii_digits(name)
-    if monthly := _CARRIES_MONTH.match(readable):
+    carries_month = r"^\s*" + _one_of(landed.monthly) + r"[\s_-]*(?P<month>[0-9]{4}-[0-9]{2})(?![0-9])"
+    if landed.monthly and (monthly := re.match(carries_month, readable, re.I)):
         return monthly["table"].lower(), monthly["month"]
-    if dimension := _CARRIES_DIMENSION.match(readable):
-        return dimension["table"].lower(), None
+    carries_whole = r"^\s*" + _one_of(landed.whole) + r"(?![a-z])"
+    if landed.whole and (whole := re.match(carries_whole, readable, re.I)):
+        return whole["table"].lower(), None
     return None
 
 

@@ -20,8 +20,8 @@ from typing import Any
 
 import duckdb
 
-from pipeline.warehouse.connection import fill_template
 from pipeline.warehouse.identifiers import validate_identifier
+from pipeline.warehouse.sql_files import Fixed, load_sql
 from pipeline.warehouse.tables import Table
 
 SAMPLE_KEYS = 5  # example keys per kind of change
@@ -30,17 +30,13 @@ SQL_DIR = Path(__file__).parent / "sql"
 REPLACED_ROWS = "replaced_rows"
 
 
-def read_template(name: str, **generated: str) -> str:
-    return fill_template(SQL_DIR / f"{name}.sql", **generated)
-
-
 def quote(name: str) -> str:
     return f'"{validate_identifier(name, role="column")}"'
 
 
 def keep_replaced_rows(conn: duckdb.DuckDBPyConnection, stored_slice: str) -> None:
     """Keep the rows of ``stored_slice`` (the IO manager's SELECT) as ``replaced_rows`` before they go."""
-    conn.execute(read_template("replaced_rows", stored_slice=stored_slice)).fetchall()
+    conn.execute(load_sql(SQL_DIR, "replaced_rows", stored_slice=Fixed(stored_slice))).fetchall()
 
 
 def drop_replaced_rows(conn: duckdb.DuckDBPyConnection) -> None:
@@ -149,7 +145,7 @@ def _differs(column: str, dtype: str) -> str:
     return f"({old} is distinct from {new})"
 
 
-def _generated_sql(table: Table, replaced: str, written: str) -> dict[str, str]:
+def _generated_sql(table: Table, replaced: str, written: str) -> dict[str, Fixed]:
     key = list(table.key)
     types = table.csv_columns()
     compared = [name for name in types if name not in key]
@@ -159,11 +155,11 @@ def _generated_sql(table: Table, replaced: str, written: str) -> dict[str, str]:
         f"|| coalesce(written.{quote(name)}::varchar, 'NA') end"
         for name, flag in zip(compared, flags, strict=True)
     ]
-    return {
+    generated = {
         "replaced": replaced,
         "written": written,
         "first_key": quote(key[0]),
-        "row_key": "struct_pack("
+        "key_struct": "struct_pack("
         + ", ".join(
             f"{quote(name)} := coalesce(written.{quote(name)}, replaced.{quote(name)})" for name in key
         )
@@ -183,6 +179,7 @@ def _generated_sql(table: Table, replaced: str, written: str) -> dict[str, str]:
             for name in compared
         ),
     }
+    return {slot: Fixed(sql) for slot, sql in generated.items()}
 
 
 def what_changed(
@@ -194,7 +191,7 @@ def what_changed(
 ) -> Changes:
     """Compare the rows of ``replaced`` (kept replaced rows, or the stored table) with those of
     ``written`` (a table or a parenthesized SELECT of the slice written), once, on the key."""
-    sql = read_template("what_changed", **_generated_sql(table, replaced, written))
+    sql = load_sql(SQL_DIR, "what_changed", **_generated_sql(table, replaced, written))
     cursor = conn.execute(sql, {"sample_size": sample_size})
     names = [column[0] for column in cursor.description]
     row = dict(zip(names, cursor.fetchall()[0], strict=True))

@@ -20,13 +20,10 @@ fields with defaults, set per run in the launchpad under ``ops.<check op>.config
 
 Each check's query is a file ``pipeline/defs/<layer>/checks/<name>.sql``. Values are always DuckDB
 ``$name`` parameters. A query over a table or columns that vary names them in ``${slot}``s, which
-``check_sql`` fills with identifiers that pass ``validate_identifier`` or with a ``Fixed``
-expression written in this code base, never with a value (sqlfluff lints a slot as a bare name).
+``check_sql`` fills as every SQL file's slots are filled (``pipeline/warehouse/sql_files.py``).
 """
 
-import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -34,16 +31,16 @@ from typing import TYPE_CHECKING, Any
 import dagster as dg
 from pydantic import Field
 
+from pipeline.months import MonthKey
 from pipeline.partitions import monthly_partitions
 from pipeline.warehouse import versions
 from pipeline.warehouse.connection import read_sql
-from pipeline.warehouse.identifiers import validate_identifier
+from pipeline.warehouse.sql_files import Fixed, Slot, load_sql, slot_sql
 
 if TYPE_CHECKING:
     from pipeline.warehouse.resources import Warehouse
     from pipeline.warehouse.tables import Table
 
-_SLOT = re.compile(r"\$\{(\w+)\}")
 PLATFORM_SQL_DIR = Path(__file__).parent / "sql"
 
 
@@ -117,51 +114,32 @@ def scope(months: Sequence[date] | None) -> str:
     """The months a result speaks of, as its description names them."""
     if months is None:
         return "all loaded months"
-    return months[0].isoformat()[:7] if len(months) == 1 else f"{months[0]:%Y-%m}…{months[-1]:%Y-%m}"
+    first, last = MonthKey.from_date(months[0]), MonthKey.from_date(months[-1])
+    return first.label if len(months) == 1 else f"{first}…{last}"
 
 
-@dataclass(frozen=True)
-class Fixed:
-    """SQL for a ``${slot}`` that this code base writes, one of a small fixed set (never input)."""
-
-    sql: str
-
-
-def _slot(value: str | Sequence[str] | Fixed) -> str:
-    if isinstance(value, Fixed):
-        return value.sql
-    if isinstance(value, str):  # a column, or a schema-qualified table
-        return ".".join(validate_identifier(part) for part in value.split("."))
-    return ", ".join(validate_identifier(name, role="column") for name in value)
-
-
-def check_sql(layer: str, name: str, **slots: str | Sequence[str] | Fixed) -> str:
+def check_sql(layer: str, name: str, **slots: Slot) -> str:
     """``pipeline/defs/<layer>/checks/<name>.sql`` with each ``${slot}`` filled from ``slots``.
 
-    A slot takes an identifier (``carrier``, ``raw.flights``), a sequence of column names (joined
+    A slot takes an identifier (``carrier``, ``raw.<table>``), a sequence of column names (joined
     with commas) or a Fixed expression; every name must pass validate_identifier.
     """
-    return _fill(read_sql(layer, f"checks/{name}"), slots)
-
-
-def _fill(sql: str, slots: dict[str, str | Sequence[str] | Fixed]) -> str:
-    filled = {slot: _slot(value) for slot, value in slots.items()}
-    return _SLOT.sub(lambda match: filled[match[1]], sql)
+    return read_sql(layer, f"checks/{name}", **slots)
 
 
 # The month of a row for a table without months: the ${month_of_row} of a query over the whole table.
 NO_MONTH = Fixed("null")
 
 
-def duplicate_keys_sql(**slots: str | Sequence[str] | Fixed) -> str:
+def duplicate_keys_sql(**slots: Slot) -> str:
     """``pipeline/warehouse/sql/duplicate_keys.sql``, the query of every layer's key-unique check, with
     its ``${table}``, ``${key}`` and ``${month_of_row}`` slots filled as ``check_sql`` fills them."""
-    return _fill((PLATFORM_SQL_DIR / "duplicate_keys.sql").read_text(), slots)
+    return load_sql(PLATFORM_SQL_DIR, "duplicate_keys", **slots)
 
 
 def table_columns(connection, qualified_name: str) -> dict[str, str]:
     """The stored table's columns and their DuckDB types, as ``describe`` names them."""
-    relation = connection.table(_slot(qualified_name))
+    relation = connection.table(slot_sql(qualified_name))
     return {name: str(dtype) for name, dtype in zip(relation.columns, relation.types, strict=True)}
 
 

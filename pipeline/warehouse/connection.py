@@ -22,6 +22,7 @@ from typing import Any
 import duckdb
 
 from pipeline.constants import DEFS_DIR
+from pipeline.warehouse.sql_files import Slot, load_sql
 
 MAX_LOCK_POLL_SECONDS = 0.25
 
@@ -30,7 +31,7 @@ MAX_LOCK_POLL_SECONDS = 0.25
 # step holds the warehouse at a time: 2 threads use both cores. DuckDB keeps written and read
 # blocks cached up to its limit: the raw load of the 20 M-row benchmark held 1 GiB at a 1 GB limit
 # and 2 GiB at 8 GB, equally fast, and 0.6 GB holds what a step needs (a landed file's parsed text,
-# staging.flights' joins). Beyond the limit DuckDB spills sorts, joins and aggregations to
+# the largest staging join). Beyond the limit DuckDB spills sorts, joins and aggregations to
 # ``<warehouse>.tmp`` instead of growing; see bench/RESULTS.md for the figures.
 DEFAULT_THREADS = 2
 DEFAULT_MEMORY_LIMIT = "600MB"
@@ -201,18 +202,9 @@ def sql_path(layer: str, name: str) -> Path:
     return DEFS_DIR / layer / f"{name}.sql"
 
 
-def read_sql(layer: str, name: str) -> str:
-    """The SQL in ``pipeline/defs/<layer>/<name>.sql``."""
-    return sql_path(layer, name).read_text()
-
-
-def fill_template(path: Path, **generated: str) -> str:
-    """The SQL in ``path`` with its ``__marker__`` spots filled with SQL generated from a declaration
-    (never with values: those are parameters)."""
-    sql = path.read_text()
-    for marker, text in generated.items():
-        sql = sql.replace(f"__{marker}__", text)
-    return sql
+def read_sql(layer: str, name: str, **slots: Slot) -> str:
+    """The SQL in ``pipeline/defs/<layer>/<name>.sql``, its ``${slot}``s filled from ``slots``."""
+    return load_sql(DEFS_DIR / layer, name, **slots)
 
 
 def sql_code_reference(layer: str, name: str) -> dict[str, Any]:

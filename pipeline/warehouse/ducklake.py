@@ -1,7 +1,7 @@
 """The DuckLake warehouse: catalog in PostgreSQL, data as Parquet files, many processes at once.
 
 A connection is an in-memory DuckDB with the lake attached as ``lake`` and selected (``use lake``),
-so the project's SQL (``raw.flights``, ``staging.airports``, ...) runs unchanged. Readers see a
+so the project's SQL (``raw.<table>``, ``staging.<table>``, ...) runs unchanged. Readers see a
 snapshot and take no lock. Writers of one table are serialized across processes and machines by
 ``table_write_lock`` (pipeline/warehouse/pg_locks.py): DuckLake's optimistic concurrency lets two
 replacements of one table conflict at commit, or — two deletes on a data file that already has a
@@ -51,7 +51,7 @@ class DuckLakeConfigurationError(ValueError):
 
 def extension_directory() -> Path:
     """Where this machine's DuckDB extensions are installed for the lake (per user)."""
-    return Path(tempfile.gettempdir()) / f"flights-duckdb-extensions-{os.getuid()}"
+    return Path(tempfile.gettempdir()) / f"pipeline-duckdb-extensions-{os.getuid()}"
 
 
 def wheel_extension(module: str, stem: str) -> Path | None:

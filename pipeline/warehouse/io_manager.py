@@ -73,7 +73,7 @@ class WarehouseClient(DuckDbClient):
 class WarehouseIOManager(DuckDBIOManager):
     """Stores DataFrames and WarehouseQuery outputs in the DuckDB warehouse, one transaction each.
 
-    Tables are named after the asset key: ``["staging", "flights"]`` is ``staging.flights``.
+    Tables are named after the asset key: ``["staging", "<table>"]`` is ``staging.<table>``.
     """
 
     database: str | None = settings.database_field()  # type: ignore[assignment]

@@ -22,7 +22,7 @@ from pipeline.warehouse.connection import WarehouseLockTimeout
 
 # Namespaces the keys so that another application's advisory locks in the same database do not
 # collide with ours (they would only wait, never corrupt anything).
-KEY_PREFIX = "flights-ducklake:"
+KEY_PREFIX = "pipeline-ducklake:"
 
 
 def lock_key(name: str) -> int:
@@ -32,7 +32,7 @@ def lock_key(name: str) -> int:
 
 
 def application_name() -> str:
-    return f"flights writer {socket.gethostname()} pid {os.getpid()}"[:63]
+    return f"pipeline writer {socket.gethostname()} pid {os.getpid()}"[:63]
 
 
 def session(catalog: str):

@@ -96,7 +96,7 @@ def hhmm(low: int = 0, high: int = 2359) -> Rule:
 
 @dataclass(frozen=True)
 class RowRule:
-    """A rule relating two columns of the same row, e.g. ``cancelled_flights <= flights``."""
+    """A rule relating two columns of the same row, e.g. ``cancelled <= departures``."""
 
     left: str
     comparison: str  # one of <, <=, =, >=, >
@@ -178,6 +178,10 @@ def carried(
     )
 
 
+MONTHLY = "monthly"
+WHOLE = "whole"
+
+
 @dataclass(frozen=True)
 class Table:
     """A warehouse table ``<schema>.<name>``: the asset ``<schema>/<name>`` and its contract."""
@@ -191,6 +195,9 @@ class Table:
     # "<table>.<column>" of other tables in the schema whose values are keys of this one (a
     # dimension's unique column): a new version may not drop a key they use.
     used_by: tuple[str, ...] = ()
+    # A raw table's landed files: MONTHLY (``<name>_YYYY-MM.csv``, one partition per month) or WHOLE
+    # (``<name>.csv``, the whole table each time); None for tables no file lands in.
+    lands: str | None = None
 
     @property
     def qualified_name(self) -> str:

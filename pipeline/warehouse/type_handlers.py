@@ -142,7 +142,7 @@ def _output_metadata(context, table_slice: TableSlice, connection, written: int)
 
 
 def _output_label(context) -> str:
-    """``staging/flights partition 2013-01-01``: the asset and the partitions being written."""
+    """``staging/<table> partition 2013-01-01``: the asset and the partitions being written."""
     label = context.asset_key.to_user_string()
     if context.has_asset_partitions:
         keys = context.asset_partition_keys

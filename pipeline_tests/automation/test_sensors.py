@@ -18,10 +18,11 @@ import pytest
 from dagster._core.utils import make_new_run_id  # not exported
 
 from pipeline.automation.alerts import AlertNotifier
-from pipeline.automation.landing_zone import LANDING_ZONE_KEY
 from pipeline.automation.readiness import looks_complete
+from pipeline.automation.zone_observations import LANDING_ZONE_KEY
 from pipeline.definitions import defs
 from pipeline.defs.raw import assets as raw
+from pipeline.defs.raw.landed import LANDED_TABLES
 from pipeline.landing.names import FileKind, classify_landing_file
 from pipeline.landing.quarantine import NOTE_SUFFIX
 from pipeline.landing.resources import LandingZone
@@ -63,7 +64,7 @@ FLIGHTS_DOWNSTREAM = {
     ],
 )
 def test_classify_landing_file(name, kind, table, partition_key):
-    file_class = classify_landing_file(name, PARTITION_KEYS)
+    file_class = classify_landing_file(name, PARTITION_KEYS, LANDED_TABLES)
     assert (file_class.kind, file_class.table, file_class.partition_key) == (kind, table, partition_key)
 
 
@@ -273,7 +274,7 @@ def test_a_month_a_run_is_loading_is_left_to_that_run(seeded_landing, zone):
     assert f"Being loaded: flights_2013-02.csv (run {run_id})." in tick.skip_message
 
 
-def test_new_files_wait_for_the_delivery_run_in_flight_then_go_together(seeded_landing, zone):
+def test_new_files_wait_for_the_delivery_run_in_progress_then_go_together(seeded_landing, zone):
     _run_in_progress(zone, "2013-06-01", sensor="landing_sensor")
     for name in ("weather_2013-01.csv", "weather_2013-02.csv"):
         land(seeded_landing, zone, name)
@@ -460,4 +461,4 @@ def test_looks_complete(tmp_path, content, complete):
         else tmp_path / "flights_2013-01.csv"
     )
     path.write_bytes(content)
-    assert looks_complete(path) is complete
+    assert looks_complete(path, LANDED_TABLES) is complete

@@ -19,8 +19,8 @@ import pytest
 
 from pipeline import constants
 from pipeline.definitions import defs
+from pipeline.defs.raw import seed as landing_seed
 from pipeline.defs.reports.assets import CHART_FILE_NAME
-from pipeline.landing import seed as landing_seed
 from pipeline_tests.stack_harness import REPOSITORY_SELECTOR, running_stack
 
 CHROMIUM = Path("/usr/bin/chromium")

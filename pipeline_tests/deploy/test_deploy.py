@@ -40,10 +40,9 @@ from dagster._core.storage.config import pg_config
 
 from deploy import processes
 from deploy import stack as stack_module
-from pipeline import constants
 from pipeline.definitions import defs
-from pipeline.landing import names as landing
-from pipeline.landing import seed as landing_seed
+from pipeline.defs.raw import seed as landing_seed
+from pipeline.defs.raw.landed import LANDED_TABLES
 from pipeline.warehouse import connection as warehouse
 from pipeline_tests.stack_harness import (
     LAUNCH_RUN,
@@ -175,7 +174,7 @@ def test_graphql_lists_every_definition_of_the_code_location(deployment):
 @pytest.mark.integration
 def test_daemon_loads_the_dropped_files_in_one_run_per_delivery(deployment, landed_january):
     assert all(run["status"] == "SUCCESS" for run in landed_january.values()), landed_january
-    dimension_files = {landing.dimension_file_name(table) for table in constants.DIMENSION_TABLES}
+    dimension_files = set(LANDED_TABLES.whole_files)
     assert set(landed_january) == {*JANUARY_FILES, *dimension_files}
     for name in JANUARY_FILES:  # a monthly file loads exactly its month
         assert landed_january[name]["tags"]["dagster/partition"] == JANUARY

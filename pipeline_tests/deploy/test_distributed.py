@@ -24,8 +24,8 @@ import secrets
 import pytest
 
 from deploy import health, processes
-from pipeline.landing import names as landing
-from pipeline.landing import seed as landing_seed
+from pipeline.defs.raw import seed as landing_seed
+from pipeline.landing import landed_tables as landing
 from pipeline.warehouse import connection as warehouse
 from pipeline_tests import lake, overlap
 from pipeline_tests.stack_harness import LAUNCH_RUN, REPOSITORY_SELECTOR, pg_connect, running_stack

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import pytest
 
-from pipeline.landing import seed as landing_seed
+from pipeline.defs.raw import seed as landing_seed
 from pipeline.warehouse import connection
 from pipeline_tests import overlap
 from pipeline_tests.stack_harness import running_stack

@@ -252,7 +252,10 @@ def test_every_month_of_the_2013_source_covers_its_month(seeded_landing, table):
     with duckdb.connect() as conn:
         for month in range(1, 13):
             name, month_start = f"{table}_2013-{month:02d}.csv", date(2013, month, 1)
-            assert inspect_landed_file(seeded_landing / name, table, month_start, conn=conn).problems == []
+            assert (
+                inspect_landed_file(seeded_landing / name, RAW_TABLES[table], month_start, conn=conn).problems
+                == []
+            )
             finding = check_coverage(conn, RAW_TABLES[table], MONTH_COVERAGE[table], name, month_start)
             assert finding.complete, finding.describe()
             missing[month] = sum(len(gap.missing) for gap in finding.gaps)

@@ -85,7 +85,7 @@ def _stored(path: Path) -> list[tuple]:
     """The file loaded as the raw asset loads it (one parse, checked, inserted into the declared
     table), into a temporary database."""
     with duckdb.connect() as conn:
-        assert inspect_landed_file(path, "flights", JANUARY, conn=conn).problems == []
+        assert inspect_landed_file(path, FLIGHTS, JANUARY, conn=conn).problems == []
         conn.execute(create_table_sql("main.flights", {c.name: c.type for c in FLIGHTS.columns}))
         insert_parsed(conn, "main.flights", path.name, "test")
         return conn.execute(
@@ -129,7 +129,7 @@ def test_a_corrupted_cell_is_refused_at_its_line_and_column_or_stored_exactly(
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "flights_2013-01.csv"
         path.write_bytes(data)
-        problems = validate_landed_file(path, "flights", JANUARY)
+        problems = validate_landed_file(path, FLIGHTS, JANUARY)
         if problems:
             named = [
                 problem

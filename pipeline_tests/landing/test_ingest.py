@@ -11,9 +11,9 @@ import duckdb
 import pytest
 
 from pipeline.defs.raw import assets as raw
+from pipeline.defs.raw.landed import LANDED_TABLES
 from pipeline.defs.raw.tables import FLIGHTS
 from pipeline.landing.ingest import validate_landed_file
-from pipeline.landing.names import parse_monthly_file_name
 from pipeline_tests.support import (
     copy_zone,
     landing_with,
@@ -302,7 +302,7 @@ def test_every_bad_row_is_reported_with_its_line_and_column(tmp_path, seeded_lan
     path = tmp_path / FLIGHTS_JANUARY
     path.write_bytes(b"".join(lines))
 
-    problems = validate_landed_file(path, "flights", month_start=None)
+    problems = validate_landed_file(path, FLIGHTS, month_start=None)
 
     assert [(problem.line, problem.column) for problem in problems] == [
         (100, "distance"),
@@ -315,17 +315,15 @@ def test_every_bad_row_is_reported_with_its_line_and_column(tmp_path, seeded_lan
 def test_every_file_of_2013_obeys_its_contract(seeded_landing):
     """The declared domains allow exactly what the source holds: every landed file passes."""
     for path in sorted(seeded_landing.iterdir()):
-        monthly = parse_monthly_file_name(path.name)
-        table = monthly.table if monthly else path.stem
-        month_start = date.fromisoformat(monthly.partition_key) if monthly else None
-        assert validate_landed_file(path, table, month_start) == [], path.name
+        table, month = LANDED_TABLES.table_of_file(path.name)
+        assert validate_landed_file(path, table, month.first_day if month else None) == [], path.name
 
 
 def test_a_problem_names_line_column_and_value_in_the_note(tmp_path, seeded_landing):
     path = tmp_path / FLIGHTS_JANUARY
     path.write_bytes(_cell(7, "dep_delay", b"12.5")((seeded_landing / FLIGHTS_JANUARY).read_bytes()))
 
-    [problem] = validate_landed_file(path, "flights", date(2013, 1, 1))
+    [problem] = validate_landed_file(path, FLIGHTS, date(2013, 1, 1))
 
     assert (problem.line, problem.column) == (7, "dep_delay")
     assert "'12.5'" in problem.message
@@ -338,7 +336,7 @@ def test_a_rule_broken_on_many_lines_lists_the_first_and_counts_all(tmp_path, se
     path = tmp_path / FLIGHTS_JANUARY
     path.write_bytes(b"".join(lines))
 
-    problems = validate_landed_file(path, "flights", date(2013, 1, 1))
+    problems = validate_landed_file(path, FLIGHTS, date(2013, 1, 1))
 
     assert [problem.line for problem in problems[:10]] == list(range(2, 12))
     assert "100 lines in all break this rule (greater_than(0))" in problems[-1].message

@@ -11,7 +11,7 @@ import dagster as dg
 import pytest
 
 from pipeline.automation.alerts import AlertNotifier
-from pipeline.automation.sensors import landing_sensor
+from pipeline.definitions import defs
 from pipeline.landing.quarantine import NOTE_SUFFIX, Problem, quarantine
 from pipeline.landing.resources import LandingZone
 from pipeline_tests.support import read_note
@@ -111,7 +111,9 @@ def test_the_landing_sensor_quarantines_a_month_no_partition_holds(tmp_path, see
         "notifier": AlertNotifier(log_path=str(tmp_path / "alerts.jsonl")),
     }
 
-    first = landing_sensor(dg.build_sensor_context(resources=resources, instance=instance))
+    first = defs.resolve_sensor_def("landing_sensor")(
+        dg.build_sensor_context(resources=resources, instance=instance, definitions=defs)
+    )
 
     assert [request.partition_key for request in first.run_requests] == ["2013-01-01"]
     assert not settled.exists() and fresh.exists()
@@ -125,8 +127,8 @@ def test_the_landing_sensor_quarantines_a_month_no_partition_holds(tmp_path, see
     )
 
     os.utime(fresh, (an_hour_ago, an_hour_ago))  # it stopped changing: settled since
-    second = landing_sensor(
-        dg.build_sensor_context(resources=resources, cursor=first.cursor, instance=instance)
+    second = defs.resolve_sensor_def("landing_sensor")(
+        dg.build_sensor_context(resources=resources, cursor=first.cursor, instance=instance, definitions=defs)
     )
 
     assert second.run_requests == []

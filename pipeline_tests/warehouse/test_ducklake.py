@@ -28,7 +28,7 @@ import pytest
 
 from deploy import processes
 from pipeline import constants
-from pipeline.landing import names as landing
+from pipeline.landing import landed_tables as landing
 from pipeline.partitions import monthly_partitions
 from pipeline.warehouse import backends, ducklake, pg_locks
 from pipeline.warehouse.io_manager import WarehouseIOManager

@@ -24,7 +24,8 @@ from bench.generate import scaled_lines
 from deploy import processes
 from pipeline import constants
 from pipeline.automation.alerts import AlertNotifier
-from pipeline.automation.sensors import LANDING_SENSOR_INTERVAL_SECONDS, landing_sensor
+from pipeline.automation.sensors import LANDING_SENSOR_INTERVAL_SECONDS
+from pipeline.definitions import defs
 from pipeline.defs.raw import assets as raw
 from pipeline.landing.resources import LandingZone
 from pipeline.warehouse import connection as warehouse
@@ -268,7 +269,9 @@ def test_the_landing_sensor_evaluates_while_the_warehouse_is_held(january):
         }
         with dg.instance_for_test() as instance:
             started = time.monotonic()
-            result = landing_sensor(dg.build_sensor_context(resources=resources, instance=instance))
+            result = defs.resolve_sensor_def("landing_sensor")(
+                dg.build_sensor_context(resources=resources, instance=instance, definitions=defs)
+            )
             took = time.monotonic() - started
     finally:
         for holder in holders:

@@ -26,8 +26,8 @@ from pathlib import Path
 import pytest
 
 from deploy import processes
-from pipeline import constants
-from pipeline.landing import names as landing
+from pipeline.defs.raw.landed import LANDED_TABLES
+from pipeline.landing import landed_tables as landing
 from pipeline_tests import lake
 from pipeline_tests.processes import PROJECT_ROOT
 
@@ -131,7 +131,7 @@ def _build(root: Path) -> None:
     import dagster as dg
 
     dimensions = dg.AssetSelection.assets(
-        *[dg.AssetKey([layer, name]) for layer in ("raw", "staging") for name in constants.DIMENSION_TABLES],
+        *[dg.AssetKey([layer, name]) for layer in ("raw", "staging") for name in LANDED_TABLES.whole],
         dg.AssetKey(["staging", "time_zone_offsets"]),
     )
     assert _materialize(root, dimensions).success
@@ -179,7 +179,7 @@ def _force_the_order(
     (given February's re-delivered rows) says so or it had its chance, then let X go."""
     landed = root / "landing"
     landed.mkdir()
-    names = [f"{name}.csv" for name in constants.DIMENSION_TABLES]
+    names = [f"{name}.csv" for name in LANDED_TABLES.whole]
     for name in [*names, *(landing.monthly_file_name("flights", month) for month in MONTHS)]:
         (landed / name).write_bytes((seeded_landing / name).read_bytes())
     _build(root)

@@ -11,9 +11,9 @@ reconciliation rolls back: the previous version stays and downstream steps do no
 import dagster as dg
 
 from pipeline.automation.conditions import TRANSIENT_FAILURE_RETRY, refresh_with_landed_months
+from pipeline.defs.asset_sql import sql_file
 from pipeline.defs.marts import tables
 from pipeline.defs.marts.checks import RECONCILIATIONS, ReconciliationConfig
-from pipeline.defs.sql_files import sql_file
 from pipeline.warehouse.checks import version_read
 from pipeline.warehouse.publish import PublishedTableType, candidate_from_query, publish
 from pipeline.warehouse.resources import Warehouse

@@ -16,9 +16,9 @@ import dagster as dg
 import duckdb
 
 from pipeline.automation.conditions import TRANSIENT_FAILURE_RETRY, refresh_with_landed_months
+from pipeline.defs.asset_sql import sql_file
 from pipeline.defs.marts import tables
 from pipeline.defs.rules import MAX_PLAUSIBLE_WIND_MPH, WEATHER_FACTORS
-from pipeline.defs.sql_files import sql_file
 from pipeline.warehouse.contracts import DataFrameContractType
 from pipeline.warehouse.lineage import SourceColumn, column_lineage, column_lineage_metadata
 from pipeline.warehouse.outputs import DATAFRAME, INTERMEDIATE_IO_MANAGER

@@ -23,13 +23,13 @@ from pydantic import Field
 from pipeline.defs.raw import tables
 from pipeline.defs.raw.coverage import MONTH_COVERAGE
 from pipeline.landing import guard
+from pipeline.landing.landed_tables import monthly_file_name, whole_file_name
 from pipeline.landing.load import LandedFiles, LandingRequest, RejectedLandingFiles, receive
-from pipeline.landing.names import dimension_file_name, monthly_file_name
 from pipeline.landing.resources import LandingZone
 from pipeline.partitions import monthly_partitions
 from pipeline.warehouse.connection import sql_code_reference
 from pipeline.warehouse.resources import Warehouse
-from pipeline.warehouse.tables import Table
+from pipeline.warehouse.tables import MONTHLY, Table
 
 LOCAL_DATE_EXPR = "make_date(year, month, day)"
 USER_TAGS = ("dagster/user", "user", "dagster/from_ui")
@@ -135,8 +135,9 @@ class RawTableLoad(LandedFiles):
         }
 
 
-def _raw_asset(table: Table, *, monthly: bool) -> dg.AssetsDefinition:
+def _raw_asset(table: Table) -> dg.AssetsDefinition:
     """``raw/<table>``: one partition per month's file, or the whole dimension file."""
+    monthly = table.lands == MONTHLY
 
     @dg.asset(
         key=table.asset_key,
@@ -160,7 +161,7 @@ def _raw_asset(table: Table, *, monthly: bool) -> dg.AssetsDefinition:
                 for key in context.partition_keys
             ]
         else:
-            requests = [LandingRequest(table.name, dimension_file_name(table.name))]
+            requests = [LandingRequest(table.name, whole_file_name(table.name))]
         stored = _stored(warehouse, table, monthly=monthly)
         files = receive(landing_zone, requests)
         context.log.info(f"Received {len(files)} file(s): {', '.join(file.landed.name for file in files)}")
@@ -176,8 +177,8 @@ def _raw_asset(table: Table, *, monthly: bool) -> dg.AssetsDefinition:
     return raw_table
 
 
-raw_flights = _raw_asset(tables.FLIGHTS, monthly=True)
-raw_weather = _raw_asset(tables.WEATHER, monthly=True)
-raw_airlines = _raw_asset(tables.AIRLINES, monthly=False)
-raw_airports = _raw_asset(tables.AIRPORTS, monthly=False)
-raw_planes = _raw_asset(tables.PLANES, monthly=False)
+raw_flights = _raw_asset(tables.FLIGHTS)
+raw_weather = _raw_asset(tables.WEATHER)
+raw_airlines = _raw_asset(tables.AIRLINES)
+raw_airports = _raw_asset(tables.AIRPORTS)
+raw_planes = _raw_asset(tables.PLANES)

@@ -11,7 +11,7 @@ import dagster as dg
 from pipeline.defs.raw import tables
 from pipeline.defs.raw.reference_checks import reference_checks
 from pipeline.landing.archive import archived_copy
-from pipeline.landing.names import monthly_file_name
+from pipeline.landing.landed_tables import monthly_file_name
 from pipeline.landing.resources import LandingZone
 from pipeline.warehouse.checks import (
     NO_MONTH,
@@ -31,7 +31,7 @@ from pipeline.warehouse.checks import (
 )
 from pipeline.warehouse.connection import read_sql
 from pipeline.warehouse.resources import Warehouse
-from pipeline.warehouse.tables import Table
+from pipeline.warehouse.tables import MONTHLY, Table
 
 # The month a raw row belongs to, for the ${month_of_row} slot: a monthly table's year and month;
 # a dimension's rows belong to none (its checks always see the whole table).
@@ -87,7 +87,7 @@ def _rows_in_archived_copy(
 
 def _raw_table_checks(table: Table) -> list[dg.AssetChecksDefinition]:
     qualified = table.qualified_name
-    monthly = table.name in tables.MONTHLY_TABLES
+    monthly = table.lands == MONTHLY
     key, key_values = _key(table), KEY_VALUES[table.name]
     slots = {"table": qualified, "month_of_row": MONTH_OF_ROW[monthly]}
 

@@ -3,13 +3,13 @@
 This is the contract of every landed file (the ingest check, ``pipeline/landing/domain.py``, reads it
 on the text as delivered before anything is cast): each column's type says what its text may look
 like, ``nullable`` whether ``NA`` is allowed, its rules the values' domain (ranges, clock times,
-closed code sets, patterns); ``row_rules`` say what the values of one row mean together, and the
-key (``unique``) that no two rows share. ``csv_columns`` is what a landed file must hold, in
-order, and the types the raw load casts the checked text to. Staging reuses these rules where
-its columns mean the same (``pipeline/defs/staging/tables.py``).
+closed code sets, patterns); ``row_rules`` what the values of one row mean together, the key
+(``unique``) what no two rows share; ``lands`` whether a file holds one month or the whole table.
+``csv_columns`` is what a landed file must hold, in order, and the types the raw load casts the
+checked text to. Staging reuses these rules where its columns mean the same (staging/tables.py).
 
-Every bound was checked against the 2013 source (336,776 flights, 26,115 weather hours): it holds
-all of it, so a delivery breaking one is new, not the source's habit.
+Every bound holds for all of the 2013 source (336,776 flights, 26,115 weather hours): a delivery
+breaking one is new, not the source's habit.
 """
 
 from typing import Any
@@ -17,6 +17,8 @@ from typing import Any
 from pipeline.constants import RAW_SCHEMA
 from pipeline.defs.rules import CARRIER_CODE, DELAY_MINUTES, FAA_CODE, NYC_AIRPORT, TAIL_NUMBER
 from pipeline.warehouse.tables import (
+    MONTHLY,
+    WHOLE,
     Agreement,
     Column,
     Table,
@@ -39,7 +41,7 @@ LINEAGE = (
 
 def _landed_file(name: str, description: str, columns: tuple[Column, ...], **options: Any) -> Table:
     """The raw table of a landed file: the file's ``columns`` in order, then the LINEAGE columns."""
-    return Table(RAW_SCHEMA, name, description, (*columns, *LINEAGE), **options)
+    return Table(RAW_SCHEMA, name, description, (*columns, *LINEAGE), **({"lands": WHOLE} | options))
 
 
 CLOCK = "local clock time as hhmm (830 is 08:30)"
@@ -47,10 +49,7 @@ CLOCK = "local clock time as hhmm (830 is 08:30)"
 # arrival at midnight as 2400, never 0 (2013: 29 departures and 150 arrivals at 2400, none at 0).
 SCHEDULED_CLOCK = hhmm(0, 2359)
 ACTUAL_CLOCK = hhmm(1, 2400)
-YEAR = in_range(1900, 2100)
-MONTH = in_range(1, 12)
-DAY = in_range(1, 31)
-HOUR = in_range(0, 23)
+YEAR, MONTH, DAY, HOUR = in_range(1900, 2100), in_range(1, 12), in_range(1, 31), in_range(0, 23)
 # An hour in UTC as ISO 8601 text: the flights' scheduled hour, the weather's observed hour.
 UTC_HOUR = matches(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:00:00Z$")
 NYC_TIME_ZONE = "America/New_York"  # every flight departs, and every weather station stands, there
@@ -158,6 +157,7 @@ FLIGHTS = _landed_file(
             "time_hour", "VARCHAR", "Scheduled departure hour in UTC, ISO 8601 text ending in Z.", UTC_HOUR
         ),
     ),
+    lands=MONTHLY,
     unique=("year", "month", "day", "carrier", "flight", "origin", "sched_dep_time"),
     row_rules=(
         Agreement(
@@ -214,6 +214,7 @@ WEATHER = _landed_file(
     ),
     # Not (origin, year, month, day, hour): the hour after 01:00 on the day daylight saving ends
     # is 01:00 again (three such pairs in 2013); the UTC hour tells them apart.
+    lands=MONTHLY,
     unique=("origin", "time_hour"),
     row_rules=(
         _utc_hour_is_local("the observation's date and hour"),
@@ -296,4 +297,3 @@ PLANES = _landed_file(
 )
 
 RAW_TABLES = {table.name: table for table in (FLIGHTS, WEATHER, AIRLINES, AIRPORTS, PLANES)}
-MONTHLY_TABLES = ("flights", "weather")

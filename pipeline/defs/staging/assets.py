@@ -11,7 +11,7 @@ from pathlib import Path
 import dagster as dg
 
 from pipeline.automation.conditions import eager_every_partition
-from pipeline.defs.sql_files import sql_file
+from pipeline.defs.asset_sql import sql_file
 from pipeline.defs.staging import tables
 from pipeline.defs.staging.time_zones import ZONEINFO_OFFSET_PERIODS
 from pipeline.partitions import monthly_partitions

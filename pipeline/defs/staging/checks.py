@@ -9,10 +9,10 @@ from datetime import date
 import dagster as dg
 from pydantic import Field
 
+from pipeline.defs.raw.landed import LANDED_TABLES
 from pipeline.defs.rules import MAX_PLAUSIBLE_WIND_MPH
 from pipeline.defs.staging import tables
 from pipeline.defs.staging.reference_checks import reference_checks
-from pipeline.landing.names import parse_monthly_file_name
 from pipeline.landing.resources import LandingZone
 from pipeline.warehouse.checks import (
     NO_MONTH,
@@ -187,7 +187,7 @@ def _freshness_check(table: Table, date_column: str) -> dg.AssetChecksDefinition
         landed = sorted(
             date.fromisoformat(parsed.partition_key)
             for path in landing_zone.root.glob(f"{table.name}_*.csv")
-            if (parsed := parse_monthly_file_name(path.name)) is not None and parsed.table == table.name
+            if (parsed := LANDED_TABLES.monthly_file(path.name)) is not None and parsed.table == table.name
         )
         with warehouse.connect(read_only=True) as connection:
             newest = connection.execute(

@@ -7,9 +7,9 @@
 with typed as (
     select
         landed._record as landed_record,
-        __typed_columns__
+        ${typed_columns}
     from landed
 )
 
-select __rule_counts__
+select ${rule_counts}
 from typed

@@ -4,14 +4,14 @@
 with typed as (
     select
         landed._record as landed_record,
-        __typed_columns__
+        ${typed_columns}
     from landed
 )
 
 select
     typed.landed_record + 2 as line,
-    __shown_columns__
+    ${shown_columns}
 from typed
-where __failing__
+where ${failing}
 order by typed.landed_record
 limit $sample_size

@@ -1,4 +1,4 @@
 -- The distinct values of a dimension's key column (<key_column>, from its declaration) as
 -- delivered.
-select distinct __key_column__ as key_value
+select distinct ${key_column} as key_value
 from landed

@@ -4,8 +4,8 @@
 -- generated from the table's coverage declaration by pipeline/landing/coverage.py.
 with present as (
     select distinct
-        landed.__across__ as across_value,
-        __unit__ as unit
+        landed.${across} as across_value,
+        ${unit_of_row} as unit
     from landed
 ),
 

@@ -3,4 +3,4 @@
 -- slice (validated identifiers and the partition's bounds only).
 create or replace temp table replaced_rows as
 select stored.*
-from (__stored_slice__) as stored
+from (${stored_slice}) as stored

@@ -7,22 +7,22 @@
 -- <changed_names> names those columns.
 with compared as (
     select
-        replaced.__first_key__ is null as added,
-        written.__first_key__ is null as removed,
-        __row_key__ as row_key,  -- noqa: RF02
-        __changed_flags__,  -- noqa: RF02
-        case when __changed_in_both__ then concat_ws(', ', __changes__) end as changes,  -- noqa: RF02
-        case when __changed_in_both__ then __changed_names__ end as changed_names  -- noqa: RF02
-    from __replaced__ as replaced  -- noqa: RF02
-    full outer join __written__ as written  -- noqa: RF02
-        on __key_match__  -- noqa: RF02
+        replaced.${first_key} is null as added,
+        written.${first_key} is null as removed,
+        ${key_struct} as row_key,  -- noqa: RF02
+        ${changed_flags},  -- noqa: RF02
+        case when ${changed_in_both} then concat_ws(', ', ${changes}) end as changes,  -- noqa: RF02
+        case when ${changed_in_both} then ${changed_names} end as changed_names  -- noqa: RF02
+    from ${replaced} as replaced  -- noqa: RF02
+    full outer join ${written} as written  -- noqa: RF02
+        on ${key_match}  -- noqa: RF02
 )
 
 select
     count(*) filter (where compared.added) as rows_added,
     count(*) filter (where compared.removed) as rows_removed,
     count(*) filter (where compared.changes is not null) as rows_changed,
-    __column_counts__,
+    ${column_counts},
     min(compared.row_key, $sample_size) filter (where compared.added) as added_sample,
     min(compared.row_key, $sample_size) filter (where compared.removed) as removed_sample,
     min(

@@ -4,7 +4,7 @@ select
     list(landed._record order by landed._record) as records,
     sum(count(*) - 1) over () as surplus_rows
 from landed
-group by __key_columns__
+group by ${key_columns}
 having count(*) > 1
 order by min(landed._record)
 limit $sample_size

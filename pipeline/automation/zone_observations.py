@@ -10,7 +10,7 @@ of it) or a mislabelled file of the same delivery.
 
 Through the ``notifier`` resource (pipeline/automation/alerts.py) the operator hears once about
 each file the landing zone cannot use (a look-alike's reason says which delivery it holds: "possible
-second part of flights 2013-03"), and about a file that stayed incomplete past the limit before it
+second part of <table> 2013-03"), and about a file that stayed incomplete past the limit before it
 is quarantined.
 """
 
@@ -29,7 +29,7 @@ UNRECOGNISED = "unrecognised_files"  # every file it cannot use: unrecognised na
 HELD = "held_files"
 
 # An AssetsDefinition (not a bare AssetSpec) so that it is listed with the others in defs.assets.
-landing_zone_asset = dg.AssetsDefinition(
+landing_folder_asset = dg.AssetsDefinition(
     specs=[
         dg.AssetSpec(
             key=LANDING_ZONE_KEY,

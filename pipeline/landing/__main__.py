@@ -1,3 +1,0 @@
-from pipeline.landing.seed import main
-
-main()
