@@ -22,7 +22,7 @@ from pathlib import Path
 import psycopg2
 from psycopg2 import sql
 
-from deploy import processes
+from deploy import processes, topology
 from deploy import stack as stack_module
 from pipeline import constants
 from pipeline_tests.processes import server_environment
@@ -112,7 +112,7 @@ class StackHandle:
         result = subprocess.run(
             [sys.executable, "-m", STACK_MODULE, *args, "--home", str(self.stack.settings.home)],
             check=False,
-            cwd=stack_module.PROJECT_ROOT,
+            cwd=topology.PROJECT_ROOT,
             env=self.env,
             capture_output=True,
             text=True,
@@ -220,7 +220,7 @@ def running_stack(root: Path, environment: Mapping[str, str] | None = None) -> I
         "DAGSTER_PG_DB": database,
     }
     Path(env[constants.LANDING_DIR_ENV]).mkdir(parents=True)
-    settings = stack_module.Settings(
+    settings = topology.Settings(
         home=root / "dagster_home",
         grpc_port=processes.free_port(),
         webserver_port=processes.free_port(),

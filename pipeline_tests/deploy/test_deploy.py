@@ -38,7 +38,7 @@ from dagster._config import Shape, process_config
 from dagster._core.instance.config import dagster_instance_config
 from dagster._core.storage.config import pg_config
 
-from deploy import processes
+from deploy import processes, topology
 from deploy import stack as stack_module
 from pipeline.definitions import defs
 from pipeline.defs.raw import seed as landing_seed
@@ -52,8 +52,8 @@ from pipeline_tests.stack_harness import (
     running_stack,
 )
 
-DEPLOY_DIR = stack_module.DEPLOY_DIR
-PROJECT_ROOT = stack_module.PROJECT_ROOT
+DEPLOY_DIR = topology.DEPLOY_DIR
+PROJECT_ROOT = topology.PROJECT_ROOT
 JANUARY = "2013-01-01"
 JANUARY_FILES = ["flights_2013-01.csv", "weather_2013-01.csv"]
 IN_PROCESS = {"execution": {"config": {"in_process": {}}}}
@@ -300,7 +300,7 @@ def test_restarted_daemon_does_not_load_a_processed_file_again(deployment, lande
 @pytest.mark.integration
 def test_status_reports_every_part_healthy(deployment):
     lines = deployment.cli("status").stdout.splitlines()
-    for component in stack_module.COMPONENTS:
+    for component in topology.COMPONENTS:
         (line,) = [line for line in lines if line.startswith(component)]
         assert f"pid {deployment.stack.running_pid(component)}, healthy" in line, lines
 
@@ -479,7 +479,7 @@ def test_image_serves_the_code_location_by_default():
     assert path == ["dagster", "api", "grpc"]
     assert params["module_name"] == "pipeline.definitions"
     assert isinstance(importlib.import_module(params["module_name"]).defs, dg.Definitions)
-    assert params["location_name"] == stack_module.LOCATION_NAME
+    assert params["location_name"] == topology.LOCATION_NAME
     assert not [kind for kind, _ in dockerfile_instructions() if kind == "ENTRYPOINT"], (
         "the Helm chart passes the full command as args; an ENTRYPOINT would prefix it"
     )

@@ -19,7 +19,7 @@ import sys
 import psutil
 import pytest
 
-from deploy import identity, processes
+from deploy import identity, processes, topology
 from deploy import stack as stack_module
 
 SHIFTS = [-1.0, 1.0, identity.START_TIME_TOLERANCE_SECONDS - 0.1]
@@ -37,7 +37,7 @@ def sleeper():
 
 def _stack_recording(tmp_path, component: str, record: dict) -> stack_module.Stack:
     """A stack whose state file records ``component`` as ``record`` (what ``up`` writes)."""
-    settings = stack_module.Settings(home=tmp_path)
+    settings = topology.Settings(home=tmp_path)
     state = {"settings": settings.to_json(), "processes": {component: record}}
     settings.state_file.write_text(json.dumps(state))
     return stack_module.Stack(settings, environ={})
