@@ -48,7 +48,7 @@ class Step:
     layer: str
     name: str
     params: Callable[[Path], dict[str, Any]]
-    # the SQL file under pipeline/defs/<layer>/, when it is not <name>.sql
+    # the SQL file under pipeline/defs/<layer>/, when it is not <name>.sql (a table folder's: <name>/<name>)
     sql: str | None = None
     # (file, first day of its month or None) validated before the load, for raw tables
     landed_files: Callable[[Path], list[tuple[Path, str | None]]] = field(default=lambda _: [])
@@ -104,9 +104,9 @@ STEPS = [
     Step("raw", "flights", **_monthly("flights")),
     Step("raw", "planes", **_dimension("planes")),
     Step("raw", "weather", **_monthly("weather")),
-    Step("staging", "airlines", _no_params),
-    Step("staging", "airports", _airport_supplement),
-    Step("staging", "planes", _no_params),
+    Step("staging", "airlines", _no_params, sql="airlines/airlines"),
+    Step("staging", "airports", _airport_supplement, sql="airports/airports"),
+    Step("staging", "planes", _no_params, sql="planes/planes"),
     Step("staging", "weather", _all_months),
     Step("staging", "time_zone_offsets", _offsets_range, functions=(ZONEINFO_OFFSET_PERIODS,)),
     Step("staging", "flights", _all_months),

@@ -1,4 +1,9 @@
-"""The code location: every asset, check, job, schedule, sensor and resource, assembled."""
+"""The code location: every asset, check, job, schedule, sensor and resource, assembled.
+
+The table folders (``pipeline/defs/<layer>/<table>/defs.yaml``, the WarehouseTable component) are
+loaded by Dagster's component machinery; the tables still declared in Python, and the jobs,
+schedules, sensors and resources, are listed here.
+"""
 
 import os
 import warnings
@@ -17,6 +22,7 @@ from pipeline.automation.jobs import (
 from pipeline.automation.schedules import monthly_refresh_schedule, nightly_maintenance_schedule
 from pipeline.automation.sensors import automation_sensor, build_landing_sensor
 from pipeline.automation.zone_observations import landing_folder_asset
+from pipeline.components.table_folders import load_table_folders
 from pipeline.defs.marts import assets as marts_assets
 from pipeline.defs.marts import checks as marts_checks
 from pipeline.defs.marts import weather_delay_model
@@ -69,40 +75,51 @@ OWNER = "team:data-platform"
 
 
 def _catalog_attributes(spec: dg.AssetSpec) -> dg.AssetSpec:
+    # A table folder's declaration names its owner; the rest are the platform team's.
     return spec.merge_attributes(
-        owners=[OWNER], tags={"layer": spec.group_name, "tier": TIER_BY_LAYER[spec.group_name]}
+        owners=[] if spec.owners else [OWNER],
+        tags={"layer": spec.group_name, "tier": TIER_BY_LAYER[spec.group_name]},
     )
 
 
-defs = dg.Definitions(
-    assets=dg.map_asset_specs(
-        _catalog_attributes,
-        [
-            *_with_code_references(
-                dg.load_assets_from_modules(
-                    [raw_assets, staging_assets, marts_assets, weather_delay_model, reports_assets]
-                )
-            ),
-            landing_folder_asset,
+def _code_location(table_folders: dg.Definitions) -> dg.Definitions:
+    """The table folders' assets and checks with the Python ones, jobs, schedules, sensors and resources."""
+    return dg.Definitions(
+        assets=dg.map_asset_specs(
+            _catalog_attributes,
+            [
+                *_with_code_references(
+                    [
+                        *table_folders.assets,
+                        *dg.load_assets_from_modules(
+                            [raw_assets, staging_assets, marts_assets, weather_delay_model, reports_assets]
+                        ),
+                    ]
+                ),
+                landing_folder_asset,
+            ],
+        ),
+        asset_checks=[
+            *table_folders.asset_checks,
+            *raw_checks.asset_checks,
+            *staging_checks.asset_checks,
+            *marts_checks.asset_checks,
+            *reports_checks.asset_checks,
         ],
-    ),
-    asset_checks=[
-        *raw_checks.asset_checks,
-        *staging_checks.asset_checks,
-        *marts_checks.asset_checks,
-        *reports_checks.asset_checks,
-    ],
-    resources={
-        "io_manager": WarehouseIOManager(),
-        "warehouse": Warehouse(),
-        "landing_zone": LandingZone(),
-        "report_store": ReportStore(),
-        "notifier": AlertNotifier(),
-        # Values handed between ops (maintenance, graph-backed assets): pickles under $DAGSTER_HOME.
-        INTERMEDIATE_IO_MANAGER: dg.FilesystemIOManager(),
-    },
-    jobs=[monthly_refresh_job, full_refresh_job, load_landed_files_job, warehouse_maintenance_job],
-    schedules=[monthly_refresh_schedule, nightly_maintenance_schedule],
-    sensors=[build_landing_sensor(LANDED_TABLES), automation_sensor, run_failure_alert],
-    executor=in_process_by_default_executor,
-)
+        resources={
+            "io_manager": WarehouseIOManager(),
+            "warehouse": Warehouse(),
+            "landing_zone": LandingZone(),
+            "report_store": ReportStore(),
+            "notifier": AlertNotifier(),
+            # Values handed between ops (maintenance, graph-backed assets): pickles under $DAGSTER_HOME.
+            INTERMEDIATE_IO_MANAGER: dg.FilesystemIOManager(),
+        },
+        jobs=[monthly_refresh_job, full_refresh_job, load_landed_files_job, warehouse_maintenance_job],
+        schedules=[monthly_refresh_schedule, nightly_maintenance_schedule],
+        sensors=[build_landing_sensor(LANDED_TABLES), automation_sensor, run_failure_alert],
+        executor=in_process_by_default_executor,
+    )
+
+
+defs = _code_location(load_table_folders())

@@ -14,7 +14,9 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 
+from pipeline.components.warehouse_table import table_folder_defs
 from pipeline.definitions import defs
+from pipeline.defs.declarations import folder_tables
 from pipeline.defs.raw import assets as raw_assets
 from pipeline.defs.reports.store import ReportStore
 from pipeline.landing.resources import LandingZone
@@ -109,6 +111,13 @@ def materialize(assets, **kwargs) -> dg.ExecuteInProcessResult:
     if kwargs.get("instance") is None:
         kwargs["instance"] = process_instance()
     return dg.materialize(assets, **kwargs)
+
+
+def folder_asset(layer: str, table: str) -> dg.AssetsDefinition:
+    """The asset the table folder ``pipeline/defs/<layer>/<table>/`` builds, without resources bound."""
+    found = folder_tables()[f"{layer}.{table}"]
+    [asset] = table_folder_defs(found.declaration, found.folder).assets
+    return asset
 
 
 def load_flights(resources: dict[str, object], month: str, **kwargs) -> dg.ExecuteInProcessResult:

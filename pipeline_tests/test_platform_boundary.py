@@ -1,7 +1,7 @@
 """The platform packages (warehouse, landing, automation) know no table by name and import nothing
 from the project's definitions: what they need about tables is handed to them from the declarations.
 
-Every table name declared in any layer (``pipeline/defs/<layer>/tables.py``) is looked for as a word,
+Every table name declared in any layer (``pipeline/defs/<layer>/tables.py`` or a table folder) is looked for as a word,
 in any case, in the platform's Python and SQL, docstrings and comments included.
 """
 
@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from pipeline.constants import DEFS_DIR, PACKAGE_DIR
+from pipeline.defs.declarations import folder_tables
 from pipeline.warehouse.tables import Table
 
 PLATFORM_PACKAGES = ("warehouse", "landing", "automation")
@@ -23,7 +24,7 @@ def declared_tables() -> list[Table]:
     for module_path in sorted(DEFS_DIR.glob("*/tables.py")):
         module = importlib.import_module(f"pipeline.defs.{module_path.parent.name}.tables")
         declared += [value for value in vars(module).values() if isinstance(value, Table)]
-    return declared
+    return declared + [found.table for found in folder_tables().values()]
 
 
 def platform_files() -> list[Path]:

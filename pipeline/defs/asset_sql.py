@@ -11,6 +11,7 @@ from types import ModuleType
 
 import dagster as dg
 
+from pipeline.defs.declarations import declared_tables_by_name
 from pipeline.defs.raw import tables as raw_tables
 from pipeline.defs.staging import tables as staging_tables
 from pipeline.warehouse.connection import read_sql
@@ -28,7 +29,7 @@ def _declared_tables(*modules: ModuleType) -> dict[str, Table]:
     }
 
 
-READABLE_TABLES = _declared_tables(raw_tables, staging_tables)
+READABLE_TABLES = _declared_tables(raw_tables, staging_tables) | declared_tables_by_name()
 
 
 @dataclass(frozen=True)
@@ -45,11 +46,14 @@ class SqlFile:
 
 
 def sql_file(layer: str, name: str) -> SqlFile:
-    """``pipeline/defs/<layer>/<name>.sql``; every table it reads must be declared."""
+    """``pipeline/defs/<layer>/<name>.sql`` (``<table>/<table>`` in a table folder); every table it
+    reads must be declared."""
     path = f"pipeline/defs/{layer}/{name}.sql"
     sql = read_sql(layer, name)
     read = sorted(tables_read(sql, sql_file=path))
     undeclared = [table for table in read if table not in READABLE_TABLES]
     if undeclared:
-        raise ValueError(f"{path} reads {undeclared}, which no raw or staging tables.py declares")
+        raise ValueError(
+            f"{path} reads {undeclared}, which no raw or staging tables.py or table folder declares"
+        )
     return SqlFile(path, sql, tuple(READABLE_TABLES[table] for table in read))

@@ -214,5 +214,6 @@ def sql_code_reference(layer: str, name: str) -> dict[str, Any]:
     with warnings.catch_warnings():
         # Code references are beta in Dagster 1.13; linking assets to their SQL is worth it.
         warnings.simplefilter("ignore", dg.BetaWarning)
-        reference = dg.LocalFileCodeReference(file_path=str(sql_path(layer, name)), label=f"{name}.sql")
+        path = sql_path(layer, name)
+        reference = dg.LocalFileCodeReference(file_path=str(path), label=path.name)
         return {"dagster/code_references": dg.CodeReferencesMetadataValue(code_references=[reference])}

@@ -188,15 +188,13 @@ def test_months_and_a_dimension_file_are_one_run_to_the_report(seeded_landing, z
 
 
 def test_a_first_delivery_builds_only_what_has_all_its_inputs(seeded_landing, zone):
-    for name in ("airlines.csv", "airports.csv", "planes.csv"):
+    for name in LANDED_TABLES.whole_files:
         land(seeded_landing, zone, name)
 
     [request] = evaluate(zone).run_requests
 
     # The marts also read staging/flights, which no month has built yet: they wait for one.
-    dimensions = {
-        f"{layer}/{table}" for layer in ("raw", "staging") for table in ("airlines", "airports", "planes")
-    }
+    dimensions = {f"{layer}/{table}" for layer in ("raw", "staging") for table in LANDED_TABLES.whole}
     assert dimensions <= selection(request)
     assert not {
         key for key in selection(request) if key.startswith(("marts/", "reports/", "staging/flights"))

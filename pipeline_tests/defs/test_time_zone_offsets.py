@@ -10,10 +10,9 @@ import duckdb
 import pandas as pd
 import pytest
 
-from pipeline.defs.raw.assets import raw_airports
 from pipeline.defs.staging import assets as staging_assets
 from pipeline.defs.staging import time_zones
-from pipeline_tests.support import make_resources, materialize
+from pipeline_tests.support import folder_asset, make_resources, materialize
 
 START, END = date(2013, 1, 1), date(2014, 1, 2)
 # The airports' zones, and others whose rules differ: southern hemisphere, half-hour offsets,
@@ -133,7 +132,11 @@ def test_the_check_fails_when_an_offset_differs_from_duckdb(tmp_path, seeded_lan
     time_zones.offset_periods.cache_clear()
     try:
         result = materialize(
-            [raw_airports, staging_assets.airports, staging_assets.time_zone_offsets],
+            [
+                folder_asset("raw", "airports"),
+                folder_asset("staging", "airports"),
+                staging_assets.time_zone_offsets,
+            ],
             resources=make_resources(tmp_path, seeded_landing),
             raise_on_error=False,
         )

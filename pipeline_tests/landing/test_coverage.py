@@ -21,6 +21,7 @@ from pipeline.landing.ingest import inspect_landed_file
 from pipeline_tests.landing.test_guard import fingerprint, materialization_metadata
 from pipeline_tests.support import (
     copy_zone,
+    folder_asset,
     landing_zone_under,
     load_flights,
     materialize,
@@ -46,7 +47,9 @@ def loaded_zone(tmp_path_factory, seeded_landing) -> Path:
         "weather_2013-03.csv",
         "weather_2013-12.csv",
     )["resources"]
-    assert materialize([raw.raw_airports, raw.raw_airlines], resources=resources).success
+    assert materialize(
+        [folder_asset("raw", "airports"), folder_asset("raw", "airlines")], resources=resources
+    ).success
     for month in ("2013-01-01", "2013-02-01", MARCH):
         assert load_flights(resources, month).success
     return root

@@ -12,6 +12,7 @@ from pipeline.landing.archive import archived_versions
 from pipeline.landing.guard import ACCEPT_TAG
 from pipeline_tests.support import (
     copy_zone,
+    folder_asset,
     landing_zone_under,
     load_flights,
     materialize,
@@ -50,7 +51,9 @@ def loaded_zone(tmp_path_factory, seeded_landing) -> Path:
         "airlines.csv",
         *(f"flights_2013-0{month}.csv" for month in (1, 2, 3)),
     )["resources"]
-    assert materialize([raw.raw_airports, raw.raw_airlines], resources=resources).success
+    assert materialize(
+        [folder_asset("raw", "airports"), folder_asset("raw", "airlines")], resources=resources
+    ).success
     for month in ("2013-01-01", "2013-02-01", "2013-03-01"):
         assert load_flights(resources, month).success
     return root
@@ -179,7 +182,7 @@ def test_airports_cut_off_at_line_700_are_held_with_the_airports_flights_would_l
     before = fingerprint(zone["database"], "airports")
     assert before[0][1] == 1_458
 
-    held = materialize([raw.raw_airports], resources=zone["resources"], raise_on_error=False)
+    held = materialize([folder_asset("raw", "airports")], resources=zone["resources"], raise_on_error=False)
 
     _assert_held(
         zone,
@@ -203,7 +206,7 @@ def test_airports_cut_off_at_line_700_are_held_with_the_airports_flights_would_l
     assert f"airports.csv lacks {lost} faa value(s)" in step_failure_message(held)
 
     accepted = materialize(
-        [raw.raw_airports],
+        [folder_asset("raw", "airports")],
         resources=zone["resources"],
         tags={ACCEPT_TAG: "new airports feed, cut on purpose"},
     )
@@ -219,7 +222,7 @@ def test_airports_cut_off_at_line_700_are_held_with_the_airports_flights_would_l
     ("asset", "table", "dropped_line_start", "held_phrase"),
     [
         pytest.param(
-            raw.raw_airports,
+            folder_asset("raw", "airports"),
             "airports",
             b"IAH,",
             "airports.csv lacks 1 faa value(s) that stored flights.origin / flights.dest use and the stored "
@@ -227,7 +230,7 @@ def test_airports_cut_off_at_line_700_are_held_with_the_airports_flights_would_l
             id="an airport",
         ),
         pytest.param(
-            raw.raw_airlines,
+            folder_asset("raw", "airlines"),
             "airlines",
             b"UA,",
             "airlines.csv lacks 1 carrier value(s) that stored flights.carrier use and the stored airlines has: UA",

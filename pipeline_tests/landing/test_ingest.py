@@ -16,6 +16,7 @@ from pipeline.defs.raw.tables import FLIGHTS
 from pipeline.landing.ingest import validate_landed_file
 from pipeline_tests.support import (
     copy_zone,
+    folder_asset,
     landing_with,
     load_flights,
     make_resources,
@@ -371,10 +372,10 @@ def test_a_bad_dimension_file_is_quarantined_and_the_table_kept(tmp_path, seeded
     landing_dir = landing_with(tmp_path, seeded_landing, "airlines.csv")
     airlines = landing_dir / "airlines.csv"
     resources = make_resources(tmp_path, landing_dir)
-    assert materialize([raw.raw_airlines], resources=resources).success
+    assert materialize([folder_asset("raw", "airlines")], resources=resources).success
     airlines.write_bytes(b"carrier\n9E\nAA\n")
 
-    result = materialize([raw.raw_airlines], resources=resources, raise_on_error=False)
+    result = materialize([folder_asset("raw", "airlines")], resources=resources, raise_on_error=False)
 
     assert not result.success
     assert "missing columns ['name']" in step_failure_message(result)

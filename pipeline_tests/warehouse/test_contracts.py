@@ -11,6 +11,7 @@ import pandera.pandas as pa
 import pytest
 
 from pipeline.definitions import defs
+from pipeline.defs.declarations import declared_table, declared_tables
 from pipeline.defs.marts import tables as marts
 from pipeline.defs.staging import tables as staging
 from pipeline.warehouse import contracts
@@ -24,7 +25,7 @@ JANUARY = "2013-01-01"
 DECLARED = {
     **{
         f"staging/{table.name}": table
-        for table in (staging.FLIGHTS, staging.WEATHER, staging.AIRPORTS, staging.AIRLINES, staging.PLANES)
+        for table in (staging.FLIGHTS, staging.WEATHER, *declared_tables("staging"))
     },
     **{
         f"marts/{table.name}": table
@@ -185,7 +186,7 @@ def test_missing_column_fails_the_contract_and_keeps_the_table(tmp_path, landing
     @dg.asset(
         key=["staging", "airlines"],
         deps=[["raw", "airlines"]],
-        dagster_type=contracts.WarehouseTableType(staging.AIRLINES),
+        dagster_type=contracts.WarehouseTableType(declared_table("staging", "airlines")),
     )
     def airlines_without_names() -> WarehouseQuery:
         return WarehouseQuery("select upper(carrier) as carrier from raw.airlines")

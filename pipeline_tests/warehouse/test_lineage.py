@@ -53,8 +53,9 @@ NO_SOURCE_COLUMN = {
 
 
 def sql_files(layer: str) -> list[Path]:
-    """The layer's SQL files: pipeline/defs/<layer>/*.sql, pipeline/sql/<layer>/ before the move."""
-    return sorted([*PIPELINE_DIR.glob(f"defs/{layer}/*.sql"), *PIPELINE_DIR.glob(f"sql/{layer}/*.sql")])
+    """The layer's SQL files: pipeline/defs/<layer>/*.sql and each table folder's <table>/<table>.sql."""
+    folders = [path for path in PIPELINE_DIR.glob(f"defs/{layer}/*/*.sql") if path.stem == path.parent.name]
+    return sorted([*PIPELINE_DIR.glob(f"defs/{layer}/*.sql"), *folders])
 
 
 def sql_file(layer: str, name: str) -> Path:

@@ -135,7 +135,7 @@ class RawTableLoad(LandedFiles):
         }
 
 
-def _raw_asset(table: Table) -> dg.AssetsDefinition:
+def raw_asset(table: Table) -> dg.AssetsDefinition:
     """``raw/<table>``: one partition per month's file, or the whole dimension file."""
     monthly = table.lands == MONTHLY
 
@@ -177,8 +177,5 @@ def _raw_asset(table: Table) -> dg.AssetsDefinition:
     return raw_table
 
 
-raw_flights = _raw_asset(tables.FLIGHTS)
-raw_weather = _raw_asset(tables.WEATHER)
-raw_airlines = _raw_asset(tables.AIRLINES)
-raw_airports = _raw_asset(tables.AIRPORTS)
-raw_planes = _raw_asset(tables.PLANES)
+raw_flights = raw_asset(tables.FLIGHTS)
+raw_weather = raw_asset(tables.WEATHER)

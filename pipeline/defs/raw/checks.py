@@ -36,7 +36,7 @@ from pipeline.warehouse.tables import MONTHLY, Table
 # The month a raw row belongs to, for the ${month_of_row} slot: a monthly table's year and month;
 # a dimension's rows belong to none (its checks always see the whole table).
 MONTH_OF_ROW = {True: Fixed("make_date(year, month, 1)"), False: NO_MONTH}
-# What key_values_filled requires of each table: the values that place, join and deduplicate a row.
+# What key_values_filled requires of each table declared in Python (a table folder declares its own): the values that place, join and deduplicate a row.
 KEY_VALUES = {
     tables.FLIGHTS.name: (
         "year",
@@ -50,9 +50,6 @@ KEY_VALUES = {
         "sched_arr_time",
     ),
     tables.WEATHER.name: ("origin", "year", "month", "day", "hour", "time_hour"),
-    tables.AIRLINES.name: ("carrier", "name"),
-    tables.AIRPORTS.name: ("faa", "name"),
-    tables.PLANES.name: ("tailnum",),
 }
 # The key is the declared one (Table.key); identity_unique names the flights' key carrier first,
 # as its messages always have, where the declaration puts the date first.
@@ -85,10 +82,12 @@ def _rows_in_archived_copy(
     return connection.execute(read_sql("raw", "checks/landed_file_rows"), {"path": str(path)}).fetchone()[0]
 
 
-def _raw_table_checks(table: Table) -> list[dg.AssetChecksDefinition]:
+def raw_table_checks(table: Table, key_values: tuple[str, ...]) -> list[dg.AssetChecksDefinition]:
+    """row_count_matches_landing_file, required_columns_present, key_values_filled (``key_values``
+    never null) and the key's uniqueness check of the raw ``table``."""
     qualified = table.qualified_name
     monthly = table.lands == MONTHLY
-    key, key_values = _key(table), KEY_VALUES[table.name]
+    key = _key(table)
     slots = {"table": qualified, "month_of_row": MONTH_OF_ROW[monthly]}
 
     def months_of(context: dg.AssetCheckExecutionContext) -> list[date] | None:
@@ -242,6 +241,10 @@ def _raw_table_checks(table: Table) -> list[dg.AssetChecksDefinition]:
 
 
 asset_checks = [
-    *(check for table in tables.RAW_TABLES.values() for check in _raw_table_checks(table)),
+    *(
+        check
+        for table in (tables.FLIGHTS, tables.WEATHER)
+        for check in raw_table_checks(table, KEY_VALUES[table.name])
+    ),
     *reference_checks,
 ]

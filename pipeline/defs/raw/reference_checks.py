@@ -3,6 +3,7 @@
 import dagster as dg
 
 from pipeline import constants
+from pipeline.defs.declarations import declared_table
 from pipeline.defs.raw import tables
 from pipeline.defs.staging.assets import AIRPORT_TIMEZONE_SUPPLEMENT
 from pipeline.warehouse.checks import SampleConfig, result, rows, table_check
@@ -11,7 +12,7 @@ from pipeline.warehouse.resources import Warehouse
 
 
 @table_check(
-    tables.AIRPORTS,
+    declared_table("raw", "airports"),
     "flight_airports_present",
     "ERROR for a code flights use that neither the airports file nor the reference supplement "
     "has (staging could not place those flights in time); WARN for codes only the supplement "

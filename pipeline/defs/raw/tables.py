@@ -12,16 +12,14 @@ Every bound holds for all of the 2013 source (336,776 flights, 26,115 weather ho
 breaking one is new, not the source's habit.
 """
 
-from typing import Any
-
 from pipeline.constants import RAW_SCHEMA
+from pipeline.defs.declarations import declared_tables
+from pipeline.defs.raw.landed_file import landed_file_table
 from pipeline.defs.rules import CARRIER_CODE, DELAY_MINUTES, FAA_CODE, NYC_AIRPORT, TAIL_NUMBER
 from pipeline.warehouse.tables import (
     MONTHLY,
-    WHOLE,
     Agreement,
     Column,
-    Table,
     at_least,
     at_most,
     column,
@@ -29,20 +27,7 @@ from pipeline.warehouse.tables import (
     hhmm,
     in_range,
     matches,
-    one_of,
 )
-
-LINEAGE = (
-    column("_source_file", "VARCHAR", "Name of the landed file the row was read from."),
-    column("_source_version", "VARCHAR", "Archive version (first 16 hex digits of the file's SHA-256) read."),
-    column("_loaded_at", "TIMESTAMP WITH TIME ZONE", "When the raw load ran (UTC)."),
-)
-
-
-def _landed_file(name: str, description: str, columns: tuple[Column, ...], **options: Any) -> Table:
-    """The raw table of a landed file: the file's ``columns`` in order, then the LINEAGE columns."""
-    return Table(RAW_SCHEMA, name, description, (*columns, *LINEAGE), **({"lands": WHOLE} | options))
-
 
 CLOCK = "local clock time as hhmm (830 is 08:30)"
 # Scheduled times are 0000–2359. Actual times are written 1–2400: the source writes a departure or
@@ -93,7 +78,7 @@ def _local_date_columns(event: str) -> tuple[Column, ...]:
     )
 
 
-FLIGHTS = _landed_file(
+FLIGHTS = landed_file_table(
     "flights",
     "Landed flights departing NYC, one partition per month as upstream delivered them.",
     (
@@ -191,7 +176,7 @@ FLIGHTS = _landed_file(
     ),
 )
 
-WEATHER = _landed_file(
+WEATHER = landed_file_table(
     "weather",
     "Landed hourly weather at EWR, JFK and LGA, one partition per month.",
     (
@@ -225,75 +210,5 @@ WEATHER = _landed_file(
     ),
 )
 
-AIRLINES = _landed_file(
-    "airlines",
-    "Landed airlines file: carrier code and name.",
-    (
-        column("carrier", "VARCHAR", "Two-character carrier code.", CARRIER_CODE, unique=True),
-        column("name", "VARCHAR", "Full airline name."),
-    ),
-    used_by=("flights.carrier",),
-)
-
-AIRPORTS = _landed_file(
-    "airports",
-    "Landed airports file: FAA code, position and time zone.",
-    (
-        column("faa", "VARCHAR", "FAA airport code.", FAA_CODE, unique=True),
-        column("name", "VARCHAR", "Airport name."),
-        column("lat", "DOUBLE", "Latitude in degrees.", in_range(-90, 90), nullable=True),
-        column("lon", "DOUBLE", "Longitude in degrees.", in_range(-180, 180), nullable=True),
-        column("alt", "INTEGER", "Altitude in feet.", in_range(-1500, 30000), nullable=True),
-        column("tz", "SMALLINT", "Standard-time offset from UTC in hours.", in_range(-12, 14), nullable=True),
-        column(
-            "dst",
-            "VARCHAR",
-            "Daylight saving rule: A (US), U (unknown), N (none).",
-            one_of(["A", "U", "N"]),
-            nullable=True,
-        ),
-        column(
-            "tzone",
-            "VARCHAR",
-            "IANA time zone name, e.g. America/New_York.",
-            matches(r"^[A-Z][A-Za-z_]+(/[A-Za-z0-9_+-]+)+$"),
-            nullable=True,
-        ),
-    ),
-    used_by=("flights.origin", "flights.dest"),
-)
-
-PLANES = _landed_file(
-    "planes",
-    "Landed planes file: tail number, build year, manufacturer and model.",
-    (
-        column("tailnum", "VARCHAR", "Plane tail number.", TAIL_NUMBER, unique=True),
-        column("year", "SMALLINT", "Year the plane was built.", in_range(1903, 2100), nullable=True),
-        column(
-            "type",
-            "VARCHAR",
-            "Type of aircraft.",
-            one_of(["Fixed wing multi engine", "Fixed wing single engine", "Rotorcraft"]),
-        ),
-        column("manufacturer", "VARCHAR", "Manufacturer as registered (spellings vary)."),
-        column("model", "VARCHAR", "Model designation."),
-        column("engines", "TINYINT", "Number of engines.", in_range(1, 8)),
-        column("seats", "SMALLINT", "Number of seats.", in_range(1, 1000)),
-        column(
-            "speed",
-            "SMALLINT",
-            "Average cruising speed in mph; NA for most planes.",
-            in_range(1, 800),
-            nullable=True,
-        ),
-        column(
-            "engine",
-            "VARCHAR",
-            "Type of engine.",
-            one_of(["Turbo-fan", "Turbo-jet", "Turbo-prop", "Turbo-shaft", "Reciprocating", "4 Cycle"]),
-        ),
-    ),
-    used_by=("flights.tailnum",),
-)
-
-RAW_TABLES = {table.name: table for table in (FLIGHTS, WEATHER, AIRLINES, AIRPORTS, PLANES)}
+RAW_TABLES = {table.name: table for table in (FLIGHTS, WEATHER, *declared_tables(RAW_SCHEMA))}
+"""Flights and weather are declared here; the dimensions in their folders (``raw/<table>/defs.yaml``)."""

@@ -12,6 +12,7 @@ import dagster as dg
 
 from pipeline.automation.conditions import eager_every_partition
 from pipeline.defs.asset_sql import sql_file
+from pipeline.defs.declarations import folder_tables
 from pipeline.defs.staging import tables
 from pipeline.defs.staging.time_zones import ZONEINFO_OFFSET_PERIODS
 from pipeline.partitions import monthly_partitions
@@ -21,7 +22,8 @@ from pipeline.warehouse.outputs import WarehouseQuery
 from pipeline.warehouse.resources import Warehouse
 from pipeline.warehouse.tables import Table
 
-AIRPORT_TIMEZONE_SUPPLEMENT = Path(__file__).parent / "reference" / "airport_timezone_supplement.csv"
+# The reference file staging/airports reads (its folder's file_params); raw's airports check reads it too.
+AIRPORT_TIMEZONE_SUPPLEMENT = Path(folder_tables()["staging.airports"].sql_params["supplement_path"])
 # The local dates staging/time_zone_offsets covers: every partition's, plus the day after the last,
 # which a scheduled arrival at 24:00 (hhmm 2400) on the last day reads.
 OFFSETS_RANGE = {
@@ -31,15 +33,20 @@ OFFSETS_RANGE = {
 AGREES_WITH_DUCKDB = "time_zone_offsets_agree_with_duckdb"
 
 
-def _staging_asset(
-    table: Table, *, partition_expr: str | None = None, params: dict | None = None
+def staging_asset(
+    table: Table,
+    *,
+    sql_name: str | None = None,
+    partition_expr: str | None = None,
+    params: dict | None = None,
 ) -> dg.AssetsDefinition:
-    """``staging/<table>`` built by ``<table>.sql``; monthly when ``partition_expr`` is given."""
+    """``staging/<table>`` built by ``<sql_name or table>.sql``; monthly when ``partition_expr`` is given."""
     partitioned = partition_expr is not None
-    transform = sql_file("staging", table.name)
+    sql_name = sql_name or table.name
+    transform = sql_file("staging", sql_name)
 
     @dg.asset(
-        **table.asset_properties(**({"partition_expr": partition_expr} if partitioned else {})),
+        **table.asset_properties(sql_name, **({"partition_expr": partition_expr} if partitioned else {})),
         kinds={"duckdb", "sql"},
         deps=transform.deps,
         partitions_def=monthly_partitions if partitioned else None,
@@ -58,11 +65,8 @@ def _staging_asset(
     return staging_table
 
 
-airports = _staging_asset(tables.AIRPORTS, params={"supplement_path": str(AIRPORT_TIMEZONE_SUPPLEMENT)})
-airlines = _staging_asset(tables.AIRLINES)
-planes = _staging_asset(tables.PLANES)
-weather = _staging_asset(tables.WEATHER, partition_expr="observation_date")
-flights = _staging_asset(tables.FLIGHTS, partition_expr="flight_date")
+weather = staging_asset(tables.WEATHER, partition_expr="observation_date")
+flights = staging_asset(tables.FLIGHTS, partition_expr="flight_date")
 TIME_ZONE_OFFSETS_SQL = sql_file("staging", tables.TIME_ZONE_OFFSETS.name)
 
 

@@ -79,7 +79,7 @@ def _key_unique_check(
     return key_unique
 
 
-def _dimension_key_check(table: Table, consumers: str) -> dg.AssetChecksDefinition:
+def dimension_key_check(table: Table, joined_by: str) -> dg.AssetChecksDefinition:
     [key] = table.key
     return _key_unique_check(
         table,
@@ -87,7 +87,7 @@ def _dimension_key_check(table: Table, consumers: str) -> dg.AssetChecksDefiniti
         name=f"{key}_unique",
         description=(
             f"ERROR, blocking: each {key} appears once. Flights join to this table by {key}; a "
-            f"duplicate would multiply the flights in {consumers}."
+            f"duplicate would multiply the flights in {joined_by}."
         ),
         scope="whole table",
     )
@@ -266,7 +266,4 @@ asset_checks = [
     observation_unique,
     readings_plausible,
     _freshness_check(tables.WEATHER, "observation_date"),
-    _dimension_key_check(tables.AIRLINES, "the carrier marts"),
-    _dimension_key_check(tables.AIRPORTS, "the route marts"),
-    _dimension_key_check(tables.PLANES, "the fleet mart"),
 ]

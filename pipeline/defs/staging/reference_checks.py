@@ -5,6 +5,7 @@ from collections.abc import Callable
 import dagster as dg
 from pydantic import Field
 
+from pipeline.defs.declarations import declared_table
 from pipeline.defs.staging import tables
 from pipeline.warehouse.checks import SampleConfig, check_rows, result, table_check
 from pipeline.warehouse.resources import Warehouse
@@ -51,7 +52,7 @@ def _known_reference_check(
 
 carrier_in_airlines = _known_reference_check(
     "carrier_in_airlines",
-    tables.AIRLINES,
+    declared_table("staging", "airlines"),
     "ERROR, blocking: every flight's carrier is in staging/airlines. A carrier without a name "
     "would reach the carrier marts and the report unnamed.",
     all_known="Every flight's carrier is in staging.airlines.",
@@ -61,7 +62,7 @@ carrier_in_airlines = _known_reference_check(
 
 airports_known = _known_reference_check(
     "airports_known",
-    tables.AIRPORTS,
+    declared_table("staging", "airports"),
     "ERROR, blocking: every origin and destination is in staging/airports (source or reference "
     "supplement). An unknown airport has no time zone or name for the route marts. Codes only the "
     "supplement knows are reported by airports_from_reference_supplement (WARN) instead.",
@@ -77,7 +78,7 @@ airports_known = _known_reference_check(
     "WARN, not blocking: airports that flights use but the airports source lacks, known only "
     "from the reference supplement shipped with the code (Puerto Rico and US Virgin Islands in "
     "2013). The data is right; the finding is for upstream, and must not hold the marts back.",
-    reads=[tables.AIRPORTS],
+    reads=[declared_table("staging", "airports")],
 )
 def airports_from_reference_supplement(warehouse: Warehouse) -> dg.AssetCheckResult:
     supplemented = check_rows(warehouse, "staging", "airports_only_in_supplement")
@@ -103,7 +104,7 @@ def airports_from_reference_supplement(warehouse: Warehouse) -> dg.AssetCheckRes
     "WARN, not blocking: the share of flights whose tail number is missing from staging/planes "
     "stays under max_unknown_share. Such flights stay in the fleet mart as 'unknown'; a jump "
     "means the planes file lost fleets, worth a look but not a wrong number.",
-    reads=[tables.PLANES],
+    reads=[declared_table("staging", "planes")],
 )
 def tailnum_in_planes(config: UnknownTailnumConfig, warehouse: Warehouse) -> dg.AssetCheckResult:
     [found] = check_rows(warehouse, "staging", "unknown_tail_numbers", {"sample_size": config.sample_size})
