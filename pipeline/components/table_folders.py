@@ -7,10 +7,11 @@ the project's component tree.
 """
 
 import warnings
-from pathlib import Path
 
 import dagster as dg
 
+import pipeline.defs
+from pipeline.constants import PROJECT_ROOT
 from pipeline.defs.declarations import table_folders
 
 
@@ -19,5 +20,5 @@ def load_table_folders() -> dg.Definitions:
     with warnings.catch_warnings():
         # Dagster links each component's assets to its defs.yaml with code references, beta in 1.13.
         warnings.simplefilter("ignore", dg.BetaWarning)
-        tree = dg.ComponentTree.for_project(Path(__file__))
+        tree = dg.ComponentTree.from_module(defs_module=pipeline.defs, project_root=PROJECT_ROOT)
         return dg.Definitions.merge(*(tree.build_defs_at_path(folder) for folder in table_folders()))

@@ -84,7 +84,7 @@ class TableDeclaration(dg.Model):
     owner: str
     columns: tuple[ColumnDeclaration, ...]
     # raw: how the table's files land (monthly: ``<table>_YYYY-MM.csv``; whole: ``<table>.csv``)
-    lands: Literal["monthly", "whole"] | None = None
+    lands: Literal[MONTHLY, WHOLE] | None = None
     # raw: "<table>.<column>" of other raw tables whose values are keys of this one
     used_by: tuple[str, ...] = ()
     # raw: the columns key_values_filled requires (default: the key)
@@ -98,7 +98,7 @@ class TableDeclaration(dg.Model):
         """The ``Table`` ``<layer>.<name>``; ``declared`` holds the tables its same_as columns name."""
         columns = tuple(column.column(declared) for column in self.columns)
         if layer == "raw":
-            lands = {"monthly": MONTHLY, "whole": WHOLE}[self.lands or "whole"]
+            lands = self.lands or WHOLE
             return landed_file_table(name, self.description, columns, lands=lands, used_by=self.used_by)
         return Table(layer, name, self.description, columns)
 
