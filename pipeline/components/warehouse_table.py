@@ -8,7 +8,8 @@ schema, lineage, code references, owner) and its checks:
 - raw: the landed file's table (its ingest contract is the declaration), with the raw checks
   (row count against the landed file, required columns, key values filled, key unique);
 - staging: the table ``<table>.sql`` builds, checked against the declaration before it commits,
-  with the key's uniqueness check when the key is one column.
+  with the key's uniqueness check when the key is one column;
+- either: one check per ``checks/<name>.sql`` in the folder (``folder_checks.py``).
 
 ``dg scaffold defs pipeline.components.WarehouseTable staging/<table>`` writes a folder to fill in.
 """
@@ -17,6 +18,7 @@ from pathlib import Path
 
 import dagster as dg
 
+from pipeline.components.folder_checks import folder_sql_checks
 from pipeline.defs.declarations import TableDeclaration, declared_tables_by_name
 from pipeline.defs.raw.assets import raw_asset
 from pipeline.defs.raw.checks import raw_table_checks
@@ -70,5 +72,5 @@ def table_folder_defs(declaration: TableDeclaration, folder: Path) -> dg.Definit
         raise ValueError(f"{folder}: WarehouseTable builds raw and staging tables, not {layer}")
     return dg.Definitions(
         assets=[asset.map_asset_specs(lambda spec: spec.replace_attributes(owners=owners))],
-        asset_checks=checks,
+        asset_checks=[*checks, *folder_sql_checks(table, folder)],
     )
