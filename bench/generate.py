@@ -27,6 +27,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from pipeline.defs.raw import seed as landing_seed
+from pipeline.files import PARTIAL_SUFFIX
 from pipeline.landing import landed_tables as landing
 from pipeline.months import MonthKey
 
@@ -118,7 +119,7 @@ def scaled_lines(rows: list[bytes], target: int, seed: int, month: str) -> Itera
 
 
 def _write_lines_atomically(target: Path, header: bytes, lines: Iterator[bytes]) -> int:
-    partial = target.with_name(target.name + landing.PARTIAL_SUFFIX)
+    partial = target.with_name(target.name + PARTIAL_SUFFIX)
     written = 0
     with open(partial, "wb") as out:
         out.write(header)
