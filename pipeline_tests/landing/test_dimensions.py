@@ -9,14 +9,11 @@ from collections.abc import Callable
 import duckdb
 import pytest
 
+from pipeline.defs.raw.landed import LANDED_TABLES
 from pipeline.defs.raw.tables import RAW_TABLES
 from pipeline_tests.support import folder_asset, make_resources, materialize, read_note, step_failure_message
 
-ASSETS = {
-    "airlines": folder_asset("raw", "airlines"),
-    "airports": folder_asset("raw", "airports"),
-    "planes": folder_asset("raw", "planes"),
-}
+ASSETS = {table: folder_asset("raw", table) for table in LANDED_TABLES.whole}
 # planes.csv line 2: N10156,2004,Fixed wing multi engine,EMBRAER,EMB-145XR,2,55,NA,Turbo-fan
 # airports.csv line 2: 04G,Lansdowne Airport,41.1304722,-80.6195833,1044,-5,A,America/New_York
 # airlines.csv line 13: UA,United Air Lines Inc.

@@ -150,7 +150,7 @@ def raw_table_checks(table: Table, key_values: tuple[str, ...]) -> list[dg.Asset
         table,
         "required_columns_present",
         "ERROR, blocking: the table has every column the landing format declares "
-        "(pipeline/defs/raw/tables.py) with its declared type, plus the lineage columns. "
+        "(pipeline/defs/raw/tables.py or the table folder's defs.yaml) with its declared type, plus the lineage columns. "
         "Staging reads these columns by name; a missing one would fail or mis-fill it.",
     )
     def required_columns_check(warehouse: Warehouse) -> dg.AssetCheckResult:

@@ -7,6 +7,8 @@ closed code sets, patterns); ``row_rules`` what the values of one row mean toget
 (``unique``) what no two rows share; ``lands`` whether a file holds one month or the whole table.
 ``csv_columns`` is what a landed file must hold, in order, and the types the raw load casts the
 checked text to. Staging reuses these rules where its columns mean the same (staging/tables.py).
+The dimensions (airlines, airports, planes) are declared in their folders, ``raw/<table>/defs.yaml``
+(``pipeline/defs/declarations.py``), and joined to these in ``RAW_TABLES``.
 
 Every bound holds for all of the 2013 source (336,776 flights, 26,115 weather hours): a delivery
 breaking one is new, not the source's habit.

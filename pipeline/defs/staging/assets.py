@@ -1,8 +1,10 @@
 """Group "staging": the raw tables typed, cleaned and deduplicated, ready to model.
 
-Every transform is a SELECT beside this module (``<table>.sql``) that DuckDB runs into the table;
-monthly tables rebuild only the months of the run. The table's declaration in ``tables.py`` gives
-the asset its description, column schema and contract; the tables its SQL reads, its deps.
+Every transform is a SELECT beside this module (``<table>.sql``, or ``<table>/<table>.sql`` in a
+table folder) that DuckDB runs into the table; monthly tables rebuild only the months of the run.
+The table's declaration (``tables.py`` or the folder's ``defs.yaml``) gives the asset its
+description, column schema and contract; the tables its SQL reads, its deps. ``staging_asset``
+builds the assets declared here and, through the WarehouseTable component, the folders'.
 """
 
 from datetime import timedelta

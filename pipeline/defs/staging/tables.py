@@ -1,8 +1,9 @@
 """The staging tables: typed, cleaned and deduplicated; every instant a TIMESTAMPTZ.
 
 Their rules are the staging contract: DuckDB checks them on the written slice before it commits.
-A column that holds the same values as a raw column takes that column's rules (``same_as``), so
+A column that holds the same values as a raw column takes that column's rules (``carried``), so
 the domain is stated once, in ``pipeline/defs/raw/tables.py``, and checked at ingest and again here.
+The dimensions (airlines, airports, planes) are declared in their folders, ``staging/<table>/``.
 """
 
 from pipeline.constants import STAGING_SCHEMA
