@@ -34,8 +34,8 @@ def requires_lake(test):
     """Marks ``test`` as a lake test (``pytest -m lake``), skipped where the extensions are absent."""
     skip = pytest.mark.skipif(
         not LAKE_EXTENSIONS_INSTALLED,
-        reason=f"no DuckLake extension wheels for duckdb {duckdb.__version__}: run in .venv-lake "
-        "(python3 -m venv .venv-lake && .venv-lake/bin/pip install -e '.[test,lake]')",
+        reason=f"no DuckLake extension wheels for duckdb {duckdb.__version__}: the lake tests run in "
+        ".venv-lake (bash deploy/test.sh runs them there: .venv-lake/bin/pytest -m lake)",
     )
     return pytest.mark.lake(skip(test))
 
