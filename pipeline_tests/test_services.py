@@ -88,16 +88,13 @@ def test_without_postgres_under_ci_the_test_fails(pytester, monkeypatch, closed_
     )
 
 
-@pytest.mark.usefixtures("outside_ci")
-def test_with_postgres_up_the_test_runs(pytester, monkeypatch):
+@pytest.mark.parametrize("ci", [None, "true"], ids=["outside CI", "CI=true"])
+def test_with_postgres_up_the_test_runs(pytester, monkeypatch, ci):
+    if ci is None:
+        monkeypatch.delenv("CI", raising=False)
+    else:
+        monkeypatch.setenv("CI", ci)
     monkeypatch.delenv("TEST_POSTGRES_ADDRESS", raising=False)  # the real server on 127.0.0.1:5432
-    pytester.makepyfile(NEEDS_POSTGRES)
-    pytester.runpytest("-p", PLUGIN).assert_outcomes(passed=1)
-
-
-def test_with_postgres_up_under_ci_the_test_runs(pytester, monkeypatch):
-    monkeypatch.setenv("CI", "true")
-    monkeypatch.delenv("TEST_POSTGRES_ADDRESS", raising=False)
     pytester.makepyfile(NEEDS_POSTGRES)
     pytester.runpytest("-p", PLUGIN).assert_outcomes(passed=1)
 
