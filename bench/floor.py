@@ -107,14 +107,19 @@ STEPS = [
     Step("staging", "airlines", _no_params, sql="airlines/airlines"),
     Step("staging", "airports", _airport_supplement, sql="airports/airports"),
     Step("staging", "planes", _no_params, sql="planes/planes"),
-    Step("staging", "weather", _all_months),
+    Step("staging", "weather", _all_months, sql="weather/weather"),
     Step("staging", "time_zone_offsets", _offsets_range, functions=(ZONEINFO_OFFSET_PERIODS,)),
-    Step("staging", "flights", _all_months),
-    Step("marts", "carrier_monthly_performance", _no_params),
-    Step("marts", "fleet_performance", _no_params),
-    Step("marts", "route_performance", _no_params),
+    Step("staging", "flights", _all_months, sql="flights/flights"),
+    Step(
+        "marts",
+        "carrier_monthly_performance",
+        _no_params,
+        sql="carrier_monthly_performance/carrier_monthly_performance",
+    ),
+    Step("marts", "fleet_performance", _no_params, sql="fleet_performance/fleet_performance"),
+    Step("marts", "route_performance", _no_params, sql="route_performance/route_performance"),
     Step("marts", "weather_delay_moments", _plausible_wind, stored_by_pipeline=False),
-    Step("marts", "weather_impact", _no_params),
+    Step("marts", "weather_impact", _no_params, sql="weather_impact/weather_impact"),
 ]
 
 

@@ -1,8 +1,9 @@
 """The code location: every asset, check, job, schedule, sensor and resource, assembled.
 
 The table folders (``pipeline/defs/<layer>/<table>/defs.yaml``, the WarehouseTable component) are
-loaded by Dagster's component machinery; the tables still declared in Python, and the jobs,
-schedules, sensors and resources, are listed here.
+loaded by Dagster's component machinery; the assets built in Python (time zone offsets, the
+weather delay model, the report), the checks that need code, and the jobs, schedules, sensors and
+resources are listed here.
 """
 
 import os
@@ -23,10 +24,8 @@ from pipeline.automation.schedules import monthly_refresh_schedule, nightly_main
 from pipeline.automation.sensors import automation_sensor, build_landing_sensor
 from pipeline.automation.zone_observations import landing_folder_asset
 from pipeline.components.table_folders import load_table_folders
-from pipeline.defs.marts import assets as marts_assets
 from pipeline.defs.marts import checks as marts_checks
 from pipeline.defs.marts import weather_delay_model
-from pipeline.defs.raw import assets as raw_assets
 from pipeline.defs.raw import checks as raw_checks
 from pipeline.defs.raw.landed import LANDED_TABLES
 from pipeline.defs.reports import assets as reports_assets
@@ -91,9 +90,7 @@ def _code_location(table_folders: dg.Definitions) -> dg.Definitions:
                 *_with_code_references(
                     [
                         *table_folders.assets,
-                        *dg.load_assets_from_modules(
-                            [raw_assets, staging_assets, marts_assets, weather_delay_model, reports_assets]
-                        ),
+                        *dg.load_assets_from_modules([staging_assets, weather_delay_model, reports_assets]),
                     ]
                 ),
                 landing_folder_asset,

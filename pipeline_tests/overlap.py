@@ -8,7 +8,7 @@ pipeline_tests/deploy/test_distributed.py on the lake) and ``python -m bench.con
   for the same round every time);
 - ``redeliver``: the months' flights files again with a few hundred rows fewer, as a correction;
 - ``launch_at``: ``monthly_refresh`` runs launched through the webserver's GraphQL at those offsets;
-- ``mart_differences``: a mart against its SQL (pipeline/defs/marts/<name>.sql) run over the
+- ``mart_differences``: a mart against its SQL (pipeline/defs/marts/<name>/<name>.sql) run over the
   staging tables as they are now, as sets of rows, doubles compared with a relative tolerance;
 - ``flights_differences``: raw and staging flights per month against the landed files' rows,
   counted from the CSVs by DuckDB's reader (not by the pipeline's ingest);
@@ -209,7 +209,7 @@ def rows_differences(found: Rows, expected: Rows, shown: int = 3) -> str | None:
 
 
 def _mart_query(name: str) -> str:
-    return read_sql("marts", name).strip().rstrip(";")
+    return read_sql("marts", f"{name}/{name}").strip().rstrip(";")
 
 
 def _stored_types(conn: duckdb.DuckDBPyConnection, name: str) -> dict[str, str]:

@@ -17,7 +17,6 @@ import duckdb
 from pipeline.components.warehouse_table import table_folder_defs
 from pipeline.definitions import defs
 from pipeline.defs.declarations import folder_tables
-from pipeline.defs.raw import assets as raw_assets
 from pipeline.defs.reports.store import ReportStore
 from pipeline.landing.resources import LandingZone
 from pipeline.warehouse.io_manager import WarehouseIOManager
@@ -122,7 +121,7 @@ def folder_asset(layer: str, table: str) -> dg.AssetsDefinition:
 
 def load_flights(resources: dict[str, object], month: str, **kwargs) -> dg.ExecuteInProcessResult:
     """One month (``2013-01-01``) of raw/flights materialized in process with ``resources``."""
-    return materialize([raw_assets.raw_flights], partition_key=month, resources=resources, **kwargs)
+    return materialize([folder_asset("raw", "flights")], partition_key=month, resources=resources, **kwargs)
 
 
 def read_note(note: Path) -> dict:

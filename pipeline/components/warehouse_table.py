@@ -1,15 +1,19 @@
 """``WarehouseTable``: a table is a folder, ``pipeline/defs/<layer>/<table>/``.
 
 The folder's ``defs.yaml`` declares the table (``pipeline.defs.declarations.TableDeclaration``);
-a staging table's folder also holds ``<table>.sql``, the SELECT that builds it. From these alone
-come the asset ``<layer>/<table>`` (group = layer, deps from the tables the SQL reads, column
-schema, lineage, code references, owner) and its checks:
+a staging table's or mart's folder also holds ``<table>.sql``, the SELECT that builds it. From
+these alone come the asset ``<layer>/<table>`` (group = layer, deps from the tables the SQL reads,
+column schema, lineage, code references, owner) and its checks:
 
-- raw: the landed file's table (its ingest contract is the declaration), with the raw checks
-  (row count against the landed file, required columns, key values filled, key unique);
-- staging: the table ``<table>.sql`` builds, checked against the declaration before it commits,
-  with the key's uniqueness check when the key is one column;
-- either: one check per ``checks/<name>.sql`` in the folder (``folder_checks.py``).
+- raw: the landed file's table (its ingest contract is the declaration; monthly files are one
+  partition each and must cover their month as ``coverage`` says), with the raw checks (row count
+  against the landed file, required columns, key values filled, key unique);
+- staging: the table ``<table>.sql`` builds (a month at a time with ``partition_expr``), checked
+  against the declaration before it commits, with the key's uniqueness check when the key is one
+  column;
+- marts: the mart ``<table>.sql`` builds, published with its blocking ``reconciles_with_staging``
+  (``reconciles_with_staging.sql``, the ``reconciliation`` declared) in one transaction;
+- any: one check per ``checks/<name>.sql`` in the folder (``folder_checks.py``).
 
 ``dg scaffold defs pipeline.components.WarehouseTable staging/<table>`` writes a folder to fill in.
 """
@@ -20,10 +24,13 @@ import dagster as dg
 
 from pipeline.components.folder_checks import folder_sql_checks
 from pipeline.defs.declarations import TableDeclaration, declared_tables_by_name
+from pipeline.defs.marts.assets import sql_mart
+from pipeline.defs.marts.checks import RECONCILES_WITH_STAGING, Reconciliation
 from pipeline.defs.raw.assets import raw_asset
 from pipeline.defs.raw.checks import raw_table_checks
 from pipeline.defs.staging.assets import staging_asset
 from pipeline.defs.staging.checks import dimension_key_check
+from pipeline.warehouse.sql_files import load_sql
 
 SCAFFOLDED_COLUMNS = [
     {"name": "code", "type": "VARCHAR", "description": "What identifies a row.", "key": True},
@@ -63,13 +70,25 @@ def table_folder_defs(declaration: TableDeclaration, folder: Path) -> dg.Definit
     table = declaration.table(layer, name, declared_tables_by_name())
     owners = [declaration.owner]
     if layer == "raw":
-        asset = raw_asset(table)
+        asset = raw_asset(table, declaration.month_coverage(table))
         checks = raw_table_checks(table, declaration.required_values(table))
     elif layer == "staging":
-        asset = staging_asset(table, sql_name=f"{name}/{name}", params=declaration.sql_params(folder))
+        asset = staging_asset(
+            table,
+            sql_name=f"{name}/{name}",
+            partition_expr=declaration.partition_expr,
+            params=declaration.sql_params(folder),
+        )
         checks = [dimension_key_check(table, declaration.joined_by)] if len(table.key) == 1 else []
+    elif layer == "marts" and declaration.reconciliation is not None:
+        reconciled = declaration.reconciliation
+        sql = load_sql(folder, RECONCILES_WITH_STAGING)
+        asset = sql_mart(table, Reconciliation(table, reconciled.grain, reconciled.described_grain, sql))
+        checks = []
     else:
-        raise ValueError(f"{folder}: WarehouseTable builds raw and staging tables, not {layer}")
+        raise ValueError(
+            f"{folder}: WarehouseTable builds raw, staging and marts tables (a mart with its reconciliation)"
+        )
     return dg.Definitions(
         assets=[asset.map_asset_specs(lambda spec: spec.replace_attributes(owners=owners))],
         asset_checks=[*checks, *folder_sql_checks(table, folder)],

@@ -1,8 +1,23 @@
-"""Business rules every layer agrees on: one constant each, used by tables, SQL parameters and checks."""
+"""Business rules every layer agrees on: one constant each, used by tables, SQL parameters and checks.
 
-from pipeline.warehouse.tables import at_least, column, in_range, matches, one_of
+A table folder's ``defs.yaml`` names a column rule here by its constant (``rules: [CARRIER_CODE]``),
+a row rule by its function (``row_rules: [delay_agrees: dep]``) and a column several marts share
+by its name (``shared: flights``).
+"""
+
+from datetime import datetime
+
+from pipeline.partitions import monthly_partitions
+from pipeline.warehouse.tables import Agreement, at_least, column, hhmm, in_range, matches, one_of
 
 NYC_AIRPORTS = ("EWR", "JFK", "LGA")
+NYC_TIME_ZONE = "America/New_York"  # every flight departs, and every weather station stands, there
+# Scheduled times are 0000–2359. Actual times are written 1–2400: the source writes a departure or
+# arrival at midnight as 2400, never 0 (2013: 29 departures and 150 arrivals at 2400, none at 0).
+SCHEDULED_CLOCK = hhmm(0, 2359)
+ACTUAL_CLOCK = hhmm(1, 2400)
+# An hour in UTC as ISO 8601 text: the flights' scheduled hour, the weather's observed hour.
+UTC_HOUR = matches(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:00:00Z$")
 CARRIER_CODE = matches(r"^[A-Z0-9]{2}$")
 FAA_CODE = matches(r"^[A-Z0-9]{3}$")
 TAIL_NUMBER = matches(r"^[A-Z0-9]+$")
@@ -20,6 +35,13 @@ WEATHER_FACTORS = {
     "visibility": "minutes per mile of visibility",
     "wind": "minutes per mph of wind speed",
 }
+
+WEATHER_FACTOR = one_of(list(WEATHER_FACTORS))
+# A month of the partitions, as the marts store it (its first day).
+MONTHS = in_range(
+    datetime.fromisoformat(monthly_partitions.get_first_partition_key()),
+    datetime.fromisoformat(monthly_partitions.get_last_partition_key()),
+)
 
 
 def delay_columns(*names: str):
@@ -56,3 +78,51 @@ ON_TIME_SHARE = column(
     SHARE,
     nullable=True,
 )
+ORIGIN = column("origin", "VARCHAR", "FAA code of the NYC departure airport.", NYC_AIRPORT)
+FACTOR = column("factor", "VARCHAR", "Weather factor: precipitation, visibility or wind.", WEATHER_FACTOR)
+# Columns several marts share, declared once: a folder names one with ``- shared: <name>``.
+SHARED_COLUMNS = {
+    shared.name: shared
+    for shared in (
+        FLIGHTS_COUNT,
+        CANCELLATION_RATE,
+        ON_TIME_SHARE,
+        ORIGIN,
+        FACTOR,
+        *delay_columns(
+            "mean_dep_delay_minutes",
+            "p90_dep_delay_minutes",
+            "mean_arr_delay_minutes",
+            "p90_arr_delay_minutes",
+        ),
+    )
+}
+
+
+def _minutes(hhmm_column: str) -> str:
+    # INTEGER arithmetic: DuckDB does SMALLINT/TINYINT arithmetic in the narrow type and overflows.
+    return f"({hhmm_column}::integer // 100 * 60 + {hhmm_column}::integer % 100)"
+
+
+def utc_hour_is_local(date_and_hour: str) -> Agreement:
+    """time_hour is the local (New York) hour of (year, month, day, hour) as a UTC instant.
+
+    Compared as timestamps (UTC to local is unique even in the repeated hour when daylight saving
+    ends); a time_hour that is no instant, or a date that does not exist, breaks it.
+    """
+    return Agreement(
+        ("time_hour", "year", "month", "day", "hour"),
+        f"coalesce(timezone('{NYC_TIME_ZONE}', try_cast(time_hour as timestamptz)) "
+        "= try(make_timestamp(year, month, day, hour, 0, 0)), false)",
+        f"time_hour is {date_and_hour} at New York as an instant in UTC",
+    )
+
+
+def delay_agrees(kind: str) -> Agreement:
+    """``<kind>_delay`` is the actual minus the scheduled clock time, modulo a day (2013: no exception)."""
+    actual, scheduled, delay = f"{kind}_time", f"sched_{kind}_time", f"{kind}_delay"
+    return Agreement(
+        (delay, actual, scheduled),
+        f"({_minutes(actual)} - {_minutes(scheduled)} - {delay}::integer) % 1440 = 0",
+        f"{delay} is {actual} minus {scheduled} in minutes, modulo a day",
+    )

@@ -21,13 +21,12 @@ from pipeline.automation.alerts import AlertNotifier
 from pipeline.automation.readiness import looks_complete
 from pipeline.automation.zone_observations import LANDING_ZONE_KEY
 from pipeline.definitions import defs
-from pipeline.defs.raw import assets as raw
 from pipeline.defs.raw.landed import LANDED_TABLES
 from pipeline.landing.names import FileKind, classify_landing_file
 from pipeline.landing.quarantine import NOTE_SUFFIX
 from pipeline.landing.resources import LandingZone
 from pipeline.partitions import monthly_partitions
-from pipeline_tests.support import make_resources, read_note
+from pipeline_tests.support import folder_asset, make_resources, read_note
 
 PARTITION_KEYS = set(monthly_partitions.get_partition_keys())
 
@@ -205,7 +204,7 @@ def test_a_file_the_warehouse_holds_is_not_loaded_again_whoever_loaded_it(seeded
     built_before(zone)
     landed = land(seeded_landing, zone, "flights_2013-02.csv")
     loaded = dg.materialize(
-        [raw.raw_flights], partition_key="2013-02-01", instance=zone["instance"],
+        [folder_asset("raw", "flights")], partition_key="2013-02-01", instance=zone["instance"],
         resources=make_resources(tmp_path, zone["landing"]),
     )  # fmt: skip
     assert loaded.success

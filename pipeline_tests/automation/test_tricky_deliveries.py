@@ -18,10 +18,9 @@ import dagster as dg
 import duckdb
 import pytest
 
-from pipeline.defs.raw import assets as raw
 from pipeline.landing.archive import archived_versions
 from pipeline_tests.automation import test_sensors as sensors
-from pipeline_tests.support import make_resources, step_failure_message
+from pipeline_tests.support import folder_asset, make_resources, step_failure_message
 
 zone = sensors.zone  # the fixture: an empty landing folder, a real instance, an alert log
 evaluate, land, alerts = sensors.evaluate, sensors.land, sensors.alerts
@@ -31,7 +30,7 @@ def run_requested(zone, request: dg.RunRequest, raise_on_error: bool = True) -> 
     """The raw load of the run the sensor requested, on the zone's instance and folders."""
     assert request.partition_key is not None
     return dg.materialize(
-        [raw.raw_flights],
+        [folder_asset("raw", "flights")],
         partition_key=request.partition_key,
         instance=zone["instance"],
         resources=make_resources(zone["root"], zone["landing"]),

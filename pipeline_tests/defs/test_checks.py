@@ -283,7 +283,7 @@ def test_duplicate_flight_in_raw_blocks_staging_and_the_mart_and_keeps_the_good_
     meta = metadata(found)
     assert meta["failing_rows"] == 2
     assert [(row["carrier"], row["flight"], row["copies"]) for row in meta["sample"]] == [("UA", 1545, 2)]
-    assert "raw.flights: 2 rows share their (carrier, flight, origin, year, month, day, sched_dep_time)" in (
+    assert "raw.flights: 2 rows share their (year, month, day, carrier, flight, origin, sched_dep_time)" in (
         found.description
     )
     assert materialized(result) == set()

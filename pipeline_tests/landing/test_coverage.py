@@ -11,7 +11,6 @@ from zoneinfo import ZoneInfo
 import duckdb
 import pytest
 
-from pipeline.defs.raw import assets as raw
 from pipeline.defs.raw.coverage import MONTH_COVERAGE
 from pipeline.defs.raw.tables import RAW_TABLES
 from pipeline.landing.archive import archived_versions
@@ -143,7 +142,7 @@ def test_a_first_delivery_missing_an_origins_last_days_is_held_and_loads_when_ac
 
     reason = "LGA closed from the 15th (runway works, ticket 5120)"
     accepted = materialize(
-        [raw.raw_flights],
+        [folder_asset("raw", "flights")],
         partition_key="2013-04-01",
         resources=zone["resources"],
         tags={ACCEPT_TAG: reason, "user": "ops@example.com"},
@@ -160,7 +159,9 @@ def test_a_first_delivery_missing_an_origins_last_days_is_held_and_loads_when_ac
 
 
 def test_december_weather_with_the_sources_own_30_hour_gap_loads_and_records_it(zone):
-    result = materialize([raw.raw_weather], partition_key="2013-12-01", resources=zone["resources"])
+    result = materialize(
+        [folder_asset("raw", "weather")], partition_key="2013-12-01", resources=zone["resources"]
+    )
 
     assert result.success
     [coverage] = materialization_metadata(result, "raw__weather")["month_coverage"]
@@ -187,7 +188,10 @@ def test_weather_missing_more_hours_at_an_airport_than_allowed_is_held(zone):
     weather.write_bytes(without_jfk)
 
     held = materialize(
-        [raw.raw_weather], partition_key=MARCH, resources=zone["resources"], raise_on_error=False
+        [folder_asset("raw", "weather")],
+        partition_key=MARCH,
+        resources=zone["resources"],
+        raise_on_error=False,
     )
 
     _assert_held_as_incomplete(

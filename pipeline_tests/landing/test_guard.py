@@ -7,7 +7,6 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from pipeline.defs.raw import assets as raw
 from pipeline.landing.archive import archived_versions
 from pipeline.landing.guard import ACCEPT_TAG
 from pipeline_tests.support import (
@@ -109,7 +108,7 @@ def test_a_collapsed_month_is_held_and_an_accepted_one_loads_with_who_and_why(zo
 
     reason = "upstream withdrew January for re-issue (ticket 4711)"
     accepted = materialize(
-        [raw.raw_flights],
+        [folder_asset("raw", "flights")],
         partition_key=JANUARY,
         resources=zone["resources"],
         tags={ACCEPT_TAG: reason, "user": "ops@example.com"},
@@ -150,7 +149,7 @@ def test_a_first_delivery_far_below_the_other_months_is_held_and_can_be_accepted
 
     reason = "April starts mid-month this year"
     accepted = materialize(
-        [raw.raw_flights],
+        [folder_asset("raw", "flights")],
         partition_key="2013-04-01",
         resources=zone["resources"],
         run_config={"ops": {"raw__flights": {"config": {"accept_volume_change": reason}}}},

@@ -10,7 +10,6 @@ from datetime import date
 import duckdb
 import pytest
 
-from pipeline.defs.raw import assets as raw
 from pipeline.defs.raw.landed import LANDED_TABLES
 from pipeline.defs.raw.tables import FLIGHTS
 from pipeline.landing.ingest import validate_landed_file
@@ -350,7 +349,7 @@ def test_one_bad_month_in_a_multi_month_run_loads_nothing(tmp_path, seeded_landi
     february.write_bytes(text_in_numeric_column(february.read_bytes()))
 
     result = materialize(
-        [raw.raw_flights],
+        [folder_asset("raw", "flights")],
         resources=make_resources(tmp_path, landing_dir),
         tags={
             "dagster/asset_partition_range_start": "2013-01-01",

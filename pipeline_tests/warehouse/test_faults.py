@@ -26,7 +26,6 @@ from pipeline import constants
 from pipeline.automation.alerts import AlertNotifier
 from pipeline.automation.sensors import LANDING_SENSOR_INTERVAL_SECONDS
 from pipeline.definitions import defs
-from pipeline.defs.raw import assets as raw
 from pipeline.landing.resources import LandingZone
 from pipeline.warehouse import connection as warehouse
 from pipeline.warehouse.io_manager import WarehouseIOManager
@@ -43,6 +42,7 @@ from pipeline_tests.processes import (
 )
 from pipeline_tests.support import (
     copy_zone,
+    folder_asset,
     load_flights,
     make_resources,
     step_failure_message,
@@ -64,14 +64,14 @@ LOAD_JANUARY = textwrap.dedent(
     """
     import sys
     import dagster as dg
-    from pipeline.defs.raw import assets as raw
+    from pipeline_tests.support import folder_asset
     from pipeline.warehouse.io_manager import WarehouseIOManager
     from pipeline.landing.resources import LandingZone
     from pipeline.warehouse.resources import Warehouse
 
     database, landing, quarantine = sys.argv[1:4]
     result = dg.materialize(
-        [raw.raw_flights],
+        [folder_asset("raw", "flights")],
         partition_key="2013-01-01",
         resources={
             "io_manager": WarehouseIOManager(database=database),
@@ -181,7 +181,7 @@ def _load_january(january, lock_timeout_seconds: float) -> dg.ExecuteInProcessRe
     """raw/flights for January, waiting at most ``lock_timeout_seconds`` for the warehouse."""
     database = january["database"]
     return dg.materialize(
-        [raw.raw_flights],
+        [folder_asset("raw", "flights")],
         partition_key=JANUARY,
         resources={
             "io_manager": WarehouseIOManager(

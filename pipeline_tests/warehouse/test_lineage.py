@@ -58,6 +58,11 @@ def sql_files(layer: str) -> list[Path]:
     return sorted([*PIPELINE_DIR.glob(f"defs/{layer}/*.sql"), *folders])
 
 
+def layer_file(path: Path) -> str:
+    """``marts/fleet_performance.sql``: the layer and name of a SQL file, in a table folder or not."""
+    return f"{path.relative_to(PIPELINE_DIR / 'defs').parts[0]}/{path.name}"
+
+
 def sql_file(layer: str, name: str) -> Path:
     (path,) = [path for path in sql_files(layer) if path.stem == name]
     return path
@@ -405,16 +410,14 @@ def test_lineage_of_a_column_is_what_the_sql_reads(project_lineage, layer, name,
     assert project_lineage(sql_file(layer, name))[column] == expected
 
 
-@pytest.mark.parametrize(
-    "path", sorted(set(ASSET_SQL.values())), ids=lambda path: f"{path.parent.name}/{path.name}"
-)
+@pytest.mark.parametrize("path", sorted(set(ASSET_SQL.values())), ids=layer_file)
 def test_every_output_column_has_a_lineage(warehouse_columns, project_lineage, path):
     """Each output reads a source column unless allow-listed, and is a column of the built table."""
     lineage = project_lineage(path)
-    table = f"{path.parent.name}.{path.stem}"
+    table = layer_file(path).removesuffix(".sql").replace("/", ".")
     if table in warehouse_columns:
         assert list(lineage) == warehouse_columns[table]
-    file = f"{path.parent.name}/{path.name}"
+    file = layer_file(path)
     without_source = {column for column, sources in lineage.items() if not sources}
     allowed = {column for allowed_file, column in NO_SOURCE_COLUMN if allowed_file == file}
     unexplained = sorted(without_source - allowed)

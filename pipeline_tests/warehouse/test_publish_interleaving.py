@@ -163,7 +163,7 @@ def _mart_differences(conn) -> int:
     """Rows in the stored mart and not in its SQL over the stored staging, and the other way."""
     from pipeline.warehouse.connection import read_sql
 
-    sql = read_sql("marts", "carrier_monthly_performance")
+    sql = read_sql("marts", "carrier_monthly_performance/carrier_monthly_performance")
     columns = "carrier, month, flights, cancelled_flights, round(mean_dep_delay_minutes, 6)"
     stored = f"select {columns} from {'.'.join(MART)}"
     fresh = f"select {columns} from ({sql})"

@@ -1,5 +1,8 @@
 """Group "marts": analytics tables, one row per stated grain, built from staging.
 
+``sql_mart`` builds the asset of each mart folder (``marts/<table>/``, through the WarehouseTable
+component); the weather delay model, fitted in Python, is ``weather_delay_model.py``.
+
 Each mart is written, audited and published in one step and one transaction
 (pipeline/warehouse/publish.py): ``<table>.sql`` runs inside DuckDB into a candidate, the candidate
 must obey the table's declaration, replaces the mart, and the mart's blocking reconciliation with
@@ -12,24 +15,23 @@ import dagster as dg
 
 from pipeline.automation.conditions import TRANSIENT_FAILURE_RETRY, refresh_with_landed_months
 from pipeline.defs.asset_sql import sql_file
-from pipeline.defs.marts import tables
-from pipeline.defs.marts.checks import RECONCILIATIONS, ReconciliationConfig
+from pipeline.defs.marts.checks import Reconciliation, ReconciliationConfig
 from pipeline.warehouse.checks import version_read
 from pipeline.warehouse.publish import PublishedTableType, candidate_from_query, publish
 from pipeline.warehouse.resources import Warehouse
 from pipeline.warehouse.tables import Table
 
 
-def _sql_mart(table: Table) -> dg.AssetsDefinition:
-    """``marts/<table>`` built by ``<table>.sql`` and published with its reconciliation."""
-    reconciliation = RECONCILIATIONS[table.name]
-    transform = sql_file("marts", table.name)
+def sql_mart(table: Table, reconciliation: Reconciliation) -> dg.AssetsDefinition:
+    """``marts/<table>`` built by its folder's ``<table>.sql`` and published with its reconciliation."""
+    sql_name = f"{table.name}/{table.name}"
+    transform = sql_file("marts", sql_name)
 
     @dg.multi_asset(
         name=f"{table.schema}__{table.name}",
         outs={
             table.name: dg.AssetOut(
-                **table.asset_properties(),
+                **table.asset_properties(sql_name),
                 kinds={"duckdb", "sql"},
                 dagster_type=PublishedTableType(table),
                 automation_condition=refresh_with_landed_months(),
@@ -61,9 +63,3 @@ def _sql_mart(table: Table) -> dg.AssetsDefinition:
         yield from publication.events()
 
     return sql_mart
-
-
-carrier_monthly_performance = _sql_mart(tables.CARRIER_MONTHLY_PERFORMANCE)
-route_performance = _sql_mart(tables.ROUTE_PERFORMANCE)
-weather_impact = _sql_mart(tables.WEATHER_IMPACT)
-fleet_performance = _sql_mart(tables.FLEET_PERFORMANCE)

@@ -1,5 +1,8 @@
 """Checks on the marts: each adds up to staging/flights, and the model covers every origin.
 
+A mart folder declares its reconciliation (``reconciliation`` in ``marts/<table>/defs.yaml``, the
+query in ``reconciles_with_staging.sql`` beside it); the WarehouseTable component builds it.
+
 The reconciliations are blocking and compare a mart with staging: they run inside the transaction
 that publishes the mart (pipeline/warehouse/publish.py), on the new version and the snapshot of
 staging it was built from, so another run's commit cannot make them fail on correct data. Run
@@ -53,12 +56,13 @@ def _reconciliation_result(mismatches: list[dict[str, Any]], mart: str, grain: s
 
 @dataclass(frozen=True)
 class Reconciliation:
-    """``reconciles_with_staging`` of a mart: ``checks/<table>_reconciliation.sql`` lists each
-    ``grain`` whose flights differ from staging's by more than the tolerance."""
+    """``reconciles_with_staging`` of a mart: ``sql`` (the folder's ``reconciles_with_staging.sql``)
+    lists each ``grain`` whose flights differ from staging's by more than the tolerance."""
 
     table: Table
     grain: str
     described_grain: str
+    sql: str
 
     @property
     def spec(self) -> dg.AssetCheckSpec:
@@ -70,32 +74,12 @@ class Reconciliation:
         )
 
     def evaluate(self, conn: duckdb.DuckDBPyConnection, config: ReconciliationConfig) -> dg.AssetCheckResult:
-        mismatches = rows(
-            conn,
-            read_sql("marts", f"checks/{self.table.name}_reconciliation"),
-            {"tolerance": config.tolerance_flights},
-        )
+        mismatches = rows(conn, self.sql, {"tolerance": config.tolerance_flights})
         return _reconciliation_result(mismatches, self.table.qualified_name, self.grain, config.sample_size)
 
     def audit(self, config: ReconciliationConfig) -> Audit:
         """The check as run on the new version, inside the publishing transaction."""
         return Audit(self.spec, lambda conn: self.evaluate(conn, config))
-
-
-RECONCILIATIONS = {
-    reconciliation.table.name: reconciliation
-    for reconciliation in (
-        Reconciliation(
-            tables.CARRIER_MONTHLY_PERFORMANCE,
-            "carrier and month",
-            "per carrier and month (flights and cancellations)",
-        ),
-        Reconciliation(tables.ROUTE_PERFORMANCE, "route", "per origin and destination"),
-        # every flight appears once in each factor's bins
-        Reconciliation(tables.WEATHER_IMPACT, "factor", "in total for each factor"),
-        Reconciliation(tables.FLEET_PERFORMANCE, "total", "in total"),
-    )
-}
 
 
 @table_check(

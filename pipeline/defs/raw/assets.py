@@ -1,5 +1,8 @@
 """Group "raw": landed source files loaded as they arrived, typed, with their lineage.
 
+``raw_asset`` builds the asset of each raw table folder (``raw/<table>/defs.yaml``, through the
+WarehouseTable component).
+
 Monthly files (flights, weather) load one partition per month; the dimensions load whole. The
 asset receives the files (``pipeline.landing.load``: each copied aside while it is hashed) and hands
 them to the IO manager, which replaces the slice in one transaction: there each file is parsed once
@@ -7,7 +10,7 @@ by DuckDB on the warehouse's connection (no pandas), checked (``pipeline.landing
 inserted. A bad file is quarantined and the run fails naming the file, line, column and value; the
 volume guard (``pipeline.landing.guard``: a delivery much smaller than what it replaces, or a
 dimension that would orphan keys the stored flights use) and the completeness rule
-(``pipeline.landing.coverage``, declared in ``coverage.py``: a month without a day of flights from
+(``pipeline.landing.coverage``, declared in the table folder's ``coverage``: a month without a day of flights from
 an airport, or more hours without weather than the source ever lacked) hold a delivery unless it is
 accepted on purpose. Either way the transaction rolls back; otherwise the copies are archived and it commits.
 """
@@ -20,9 +23,8 @@ from typing import Any
 import dagster as dg
 from pydantic import Field
 
-from pipeline.defs.raw import tables
-from pipeline.defs.raw.coverage import MONTH_COVERAGE
 from pipeline.landing import guard
+from pipeline.landing.coverage import MonthCoverage
 from pipeline.landing.landed_tables import monthly_file_name, whole_file_name
 from pipeline.landing.load import LandedFiles, LandingRequest, RejectedLandingFiles, receive
 from pipeline.landing.resources import LandingZone
@@ -135,8 +137,9 @@ class RawTableLoad(LandedFiles):
         }
 
 
-def raw_asset(table: Table) -> dg.AssetsDefinition:
-    """``raw/<table>``: one partition per month's file, or the whole dimension file."""
+def raw_asset(table: Table, coverage: MonthCoverage | None = None) -> dg.AssetsDefinition:
+    """``raw/<table>``: one partition per month's file, or the whole dimension file; a month's file
+    must cover the month as ``coverage`` says."""
     monthly = table.lands == MONTHLY
 
     @dg.asset(
@@ -171,11 +174,7 @@ def raw_asset(table: Table) -> dg.AssetsDefinition:
             landing_zone,
             context.run.run_id,
             guard=_guard(context, table, stored, config),
-            coverage=MONTH_COVERAGE.get(table.name),
+            coverage=coverage,
         )
 
     return raw_table
-
-
-raw_flights = raw_asset(tables.FLIGHTS)
-raw_weather = raw_asset(tables.WEATHER)

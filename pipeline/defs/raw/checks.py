@@ -8,7 +8,6 @@ from datetime import date
 
 import dagster as dg
 
-from pipeline.defs.raw import tables
 from pipeline.defs.raw.reference_checks import reference_checks
 from pipeline.landing.archive import archived_copy
 from pipeline.landing.landed_tables import monthly_file_name
@@ -36,31 +35,6 @@ from pipeline.warehouse.tables import MONTHLY, Table
 # The month a raw row belongs to, for the ${month_of_row} slot: a monthly table's year and month;
 # a dimension's rows belong to none (its checks always see the whole table).
 MONTH_OF_ROW = {True: Fixed("make_date(year, month, 1)"), False: NO_MONTH}
-# What key_values_filled requires of each table declared in Python (a table folder declares its own): the values that place, join and deduplicate a row.
-KEY_VALUES = {
-    tables.FLIGHTS.name: (
-        "year",
-        "month",
-        "day",
-        "carrier",
-        "flight",
-        "origin",
-        "dest",
-        "sched_dep_time",
-        "sched_arr_time",
-    ),
-    tables.WEATHER.name: ("origin", "year", "month", "day", "hour", "time_hour"),
-}
-# The key is the declared one (Table.key); identity_unique names the flights' key carrier first,
-# as its messages always have, where the declaration puts the date first.
-KEY_ORDER = {tables.FLIGHTS.name: ("carrier", "flight", "origin", "year", "month", "day", "sched_dep_time")}
-
-
-def _key(table: Table) -> tuple[str, ...]:
-    key = KEY_ORDER.get(table.name, table.key)
-    if sorted(key) != sorted(table.key):
-        raise ValueError(f"{table.qualified_name}: KEY_ORDER {key} is not the declared key {table.key}")
-    return key
 
 
 def _mismatch(row: dict) -> str:
@@ -87,7 +61,7 @@ def raw_table_checks(table: Table, key_values: tuple[str, ...]) -> list[dg.Asset
     never null) and the key's uniqueness check of the raw ``table``."""
     qualified = table.qualified_name
     monthly = table.lands == MONTHLY
-    key = _key(table)
+    key = table.key
     slots = {"table": qualified, "month_of_row": MONTH_OF_ROW[monthly]}
 
     def months_of(context: dg.AssetCheckExecutionContext) -> list[date] | None:
@@ -150,7 +124,7 @@ def raw_table_checks(table: Table, key_values: tuple[str, ...]) -> list[dg.Asset
         table,
         "required_columns_present",
         "ERROR, blocking: the table has every column the landing format declares "
-        "(pipeline/defs/raw/tables.py or the table folder's defs.yaml) with its declared type, plus the lineage columns. "
+        "(the table folder's defs.yaml) with its declared type, plus the lineage columns. "
         "Staging reads these columns by name; a missing one would fail or mis-fill it.",
     )
     def required_columns_check(warehouse: Warehouse) -> dg.AssetCheckResult:
@@ -240,11 +214,4 @@ def raw_table_checks(table: Table, key_values: tuple[str, ...]) -> list[dg.Asset
     return [row_count_check, required_columns_check, key_values_check, unique_check]
 
 
-asset_checks = [
-    *(
-        check
-        for table in (tables.FLIGHTS, tables.WEATHER)
-        for check in raw_table_checks(table, KEY_VALUES[table.name])
-    ),
-    *reference_checks,
-]
+asset_checks = reference_checks

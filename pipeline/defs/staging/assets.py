@@ -67,8 +67,6 @@ def staging_asset(
     return staging_table
 
 
-weather = staging_asset(tables.WEATHER, partition_expr="observation_date")
-flights = staging_asset(tables.FLIGHTS, partition_expr="flight_date")
 TIME_ZONE_OFFSETS_SQL = sql_file("staging", tables.TIME_ZONE_OFFSETS.name)
 
 

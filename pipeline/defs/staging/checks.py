@@ -32,6 +32,9 @@ from pipeline.warehouse.checks import (
 from pipeline.warehouse.resources import Warehouse
 from pipeline.warehouse.tables import Table
 
+# What identifies a flight; flight_identity_unique holds the whole table to it, across months.
+FLIGHT_IDENTITY = ("carrier", "flight_number", "origin", "sched_dep_at")
+
 
 class NullRateConfig(SampleConfig):
     max_null_share: dict[str, float] = Field(
@@ -95,10 +98,10 @@ def dimension_key_check(table: Table, joined_by: str) -> dg.AssetChecksDefinitio
 
 flight_identity_unique = _key_unique_check(
     tables.FLIGHTS,
-    tables.FLIGHT_IDENTITY,
+    FLIGHT_IDENTITY,
     name="flight_identity_unique",
     description=(
-        f"ERROR, blocking: each ({', '.join(tables.FLIGHT_IDENTITY)}) appears once in the "
+        f"ERROR, blocking: each ({', '.join(FLIGHT_IDENTITY)}) appears once in the "
         "whole table, across months. A duplicate flight is counted twice in every mart."
     ),
     scope="all months",
