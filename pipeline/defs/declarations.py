@@ -27,6 +27,7 @@ from pipeline.warehouse import tables
 from pipeline.warehouse.tables import MONTHLY, WHOLE, Agreement, Column, RowRule, Rule, Table
 
 COMPONENT_TYPE = "pipeline.components.WarehouseTable"
+SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml's when PyYAML was built with it
 LAYERS = ("raw", "staging", "marts", "reports")
 # The rule helpers a declaration may call by name, e.g. ``- in_range: [-90, 90]``.
 RULE_HELPERS = ("in_range", "greater_than", "at_least", "at_most", "one_of", "matches", "hhmm")
@@ -172,7 +173,7 @@ class TableDeclaration(dg.Model):
 
 def read_declaration(folder: Path) -> TableDeclaration:
     """The declaration in ``folder/defs.yaml``, which must name the WarehouseTable component."""
-    written = yaml.safe_load((folder / "defs.yaml").read_text())
+    written = yaml.load((folder / "defs.yaml").read_text(), Loader=SAFE_LOADER)
     if written.get("type") != COMPONENT_TYPE:
         raise ValueError(f"{folder}/defs.yaml is not of type {COMPONENT_TYPE}")
     return TableDeclaration(**written.get("attributes", {}))
