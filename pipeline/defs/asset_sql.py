@@ -1,35 +1,22 @@
 """An asset's SQL file and the declared tables it reads: the asset's deps, written once.
 
-sqlglot finds the tables ``pipeline/defs/<layer>/<name>.sql`` reads (``from staging.some_table``,
-pipeline/warehouse/lineage.py) and each is looked up among the tables raw and staging declare, so
-a dependency lives in the SQL alone. A file the SQL reads (``read_csv($path)``) is not a table
+sqlglot finds the tables ``pipeline/defs/<layer>/<table>/<table>.sql`` reads (``from
+staging.some_table``, pipeline/warehouse/lineage.py) and each is looked up among the declared
+tables (the table folders, and staging's time_zone_offsets), so a dependency lives in the SQL alone. A file the SQL reads (``read_csv($path)``) is not a table
 and adds no dependency.
 """
 
 from dataclasses import dataclass
-from types import ModuleType
 
 import dagster as dg
 
 from pipeline.defs.declarations import declared_tables_by_name
-from pipeline.defs.raw import tables as raw_tables
-from pipeline.defs.staging import tables as staging_tables
+from pipeline.defs.staging.tables import TIME_ZONE_OFFSETS
 from pipeline.warehouse.connection import read_sql
 from pipeline.warehouse.lineage import tables_read
 from pipeline.warehouse.tables import Table
 
-
-def _declared_tables(*modules: ModuleType) -> dict[str, Table]:
-    """Every ``Table`` the modules declare, by "schema.table"."""
-    return {
-        value.qualified_name: value
-        for module in modules
-        for value in vars(module).values()
-        if isinstance(value, Table)
-    }
-
-
-READABLE_TABLES = _declared_tables(raw_tables, staging_tables) | declared_tables_by_name()
+READABLE_TABLES = declared_tables_by_name() | {TIME_ZONE_OFFSETS.qualified_name: TIME_ZONE_OFFSETS}
 
 
 @dataclass(frozen=True)
@@ -53,7 +40,5 @@ def sql_file(layer: str, name: str) -> SqlFile:
     read = sorted(tables_read(sql, sql_file=path))
     undeclared = [table for table in read if table not in READABLE_TABLES]
     if undeclared:
-        raise ValueError(
-            f"{path} reads {undeclared}, which no raw or staging tables.py or table folder declares"
-        )
+        raise ValueError(f"{path} reads {undeclared}, which no table folder or staging tables.py declares")
     return SqlFile(path, sql, tuple(READABLE_TABLES[table] for table in read))

@@ -1,7 +1,7 @@
 """Every value of a landed file checked against its column's domain, on the text as delivered.
 
 The file is parsed with every column as VARCHAR (``landed``), so nothing is coerced before it is
-checked. From the raw table's declaration (``pipeline/defs/raw/tables.py``) each column's text is
+checked. From the raw table's declaration (``pipeline/defs/raw/<table>/defs.yaml``) each column's text is
 then typed only if it is exactly a value of the declared type:
 
 - an integer column takes the integer's own decimal text: digits with an optional minus sign, no

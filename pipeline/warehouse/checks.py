@@ -121,7 +121,7 @@ def scope(months: Sequence[date] | None) -> str:
 def check_sql(layer: str, name: str, **slots: Slot) -> str:
     """``pipeline/defs/<layer>/checks/<name>.sql`` with each ``${slot}`` filled from ``slots``.
 
-    A slot takes an identifier (``carrier``, ``raw.<table>``), a sequence of column names (joined
+    A slot takes an identifier (``code``, ``raw.<table>``), a sequence of column names (joined
     with commas) or a Fixed expression; every name must pass validate_identifier.
     """
     return read_sql(layer, f"checks/{name}", **slots)

@@ -2,7 +2,7 @@
 
 Every transform is a SELECT beside this module (``<table>.sql``, or ``<table>/<table>.sql`` in a
 table folder) that DuckDB runs into the table; monthly tables rebuild only the months of the run.
-The table's declaration (``tables.py`` or the folder's ``defs.yaml``) gives the asset its
+The table's declaration (the folder's ``defs.yaml``, or ``tables.py``) gives the asset its
 description, column schema and contract; the tables its SQL reads, its deps. ``staging_asset``
 builds the assets declared here and, through the WarehouseTable component, the folders'.
 """
