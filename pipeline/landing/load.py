@@ -30,6 +30,7 @@ from pipeline.landing.ingest import MAX_PROBLEMS_REPORTED, inspect_landed_file
 from pipeline.landing.names import COMPRESSED_SUFFIX, UnsafeLandingPath
 from pipeline.landing.quarantine import Problem, QuarantinedFile, quarantine
 from pipeline.landing.resources import LandingZone
+from pipeline.landing.timing import labelled, phase
 from pipeline.months import MonthKey
 from pipeline.warehouse import changes
 from pipeline.warehouse.connection import read_sql
@@ -196,7 +197,8 @@ class LandedFiles(WarehouseLoad):
     def before_replace(self, connection: duckdb.DuckDBPyConnection, stored_slice: str) -> None:
         """Keep the rows this load replaces, to report what it changed (``changes.py``)."""
         if self.table.key:
-            changes.keep_replaced_rows(connection, stored_slice)
+            with labelled(table=self.table.qualified_name), phase("keep replaced rows"):
+                changes.keep_replaced_rows(connection, stored_slice)
             self.replaced_slice = stored_slice
 
     def _what_changed(
@@ -222,44 +224,54 @@ class LandedFiles(WarehouseLoad):
     def columns(self) -> Mapping[str, str]:
         return {column.name: column.type for column in self.table.columns}
 
+    def _check_and_insert_file(
+        self,
+        conn: duckdb.DuckDBPyConnection,
+        target: str,
+        file: ReceivedFile,
+        snapshots: list[archive.Snapshot],
+        rejections: list[Rejection],
+    ) -> Delivery | None:
+        """Check one file and insert it unless a file was rejected; None if this one is."""
+        request = file.request
+        if file.refused:
+            rejections.append(_reject(file.landed, None, file.refused, self.landing_zone, self.run_id))
+            return None
+        with phase("snapshot (copy and hash)"):
+            snapshot = archive.take_snapshot(file.landed, self.landing_zone.archive_root)
+        snapshots.append(snapshot)
+        inspection = inspect_landed_file(snapshot.path, self.table, request.month_start, conn=conn)
+        if inspection.problems:
+            rejections.append(
+                _reject(file.landed, snapshot, inspection.problems, self.landing_zone, self.run_id)
+            )
+            return None
+        if inspection.notes:
+            self.notes[file.landed.name] = inspection.notes
+        if not rejections:  # after a rejection nothing commits: the rest are only checked
+            version = snapshot.sha256[: archive.VERSION_DIGITS]
+            with phase("insert"):
+                insert_parsed(conn, target, file.landed.name, version)
+        covered = None
+        if self.coverage is not None and request.month_start is not None:
+            with phase("coverage"):
+                covered = check_coverage(
+                    conn, self.table, self.coverage, file.landed.name, request.month_start
+                )
+        return Delivery(
+            request.table, file.landed.name, request.month_start, inspection.rows, inspection.keys, covered
+        )
+
     def _check_and_insert(
         self, conn: duckdb.DuckDBPyConnection, target: str, snapshots: list[archive.Snapshot]
     ) -> list[Delivery]:
         rejections: list[Rejection] = []
         deliveries: list[Delivery] = []
         for file in self.files:
-            request, snapshot = file.request, None
-            if file.refused:
-                rejections.append(_reject(file.landed, None, file.refused, self.landing_zone, self.run_id))
-                continue
-            snapshot = archive.take_snapshot(file.landed, self.landing_zone.archive_root)
-            snapshots.append(snapshot)
-            inspection = inspect_landed_file(snapshot.path, self.table, request.month_start, conn=conn)
-            if inspection.problems:
-                rejections.append(
-                    _reject(file.landed, snapshot, inspection.problems, self.landing_zone, self.run_id)
-                )
-                continue
-            if inspection.notes:
-                self.notes[file.landed.name] = inspection.notes
-            if not rejections:  # after a rejection nothing commits: the rest are only checked
-                version = snapshot.sha256[: archive.VERSION_DIGITS]
-                insert_parsed(conn, target, file.landed.name, version)
-            covered = None
-            if self.coverage is not None and request.month_start is not None:
-                covered = check_coverage(
-                    conn, self.table, self.coverage, file.landed.name, request.month_start
-                )
-            deliveries.append(
-                Delivery(
-                    request.table,
-                    file.landed.name,
-                    request.month_start,
-                    inspection.rows,
-                    inspection.keys,
-                    covered,
-                )
-            )
+            with labelled(table=self.table.qualified_name, file=file.landed.name):
+                delivery = self._check_and_insert_file(conn, target, file, snapshots, rejections)
+            if delivery is not None:
+                deliveries.append(delivery)
         conn.execute("drop view if exists landed").fetchall()
         conn.execute("drop table if exists landed_text").fetchall()
         if rejections:
@@ -270,15 +282,19 @@ class LandedFiles(WarehouseLoad):
         snapshots: list[archive.Snapshot] = []
         try:
             deliveries = self._check_and_insert(connection, table, snapshots)
-            guarded = self.guard(deliveries) if self.guard is not None else {}
-            changed = self._what_changed(connection, deliveries) if self.table.key else {}
+            with labelled(table=self.table.qualified_name):
+                with phase("volume guard"):
+                    guarded = self.guard(deliveries) if self.guard is not None else {}
+                with phase("what changed"):
+                    changed = self._what_changed(connection, deliveries) if self.table.key else {}
         except BaseException:
             for snapshot in snapshots:  # the private copies; the landing files are untouched
                 archive.discard(snapshot)
             raise
-        archived = [
-            archive.keep(snapshot, self.landing_zone.archive_root, self.run_id) for snapshot in snapshots
-        ]
+        with labelled(table=self.table.qualified_name), phase("archive"):
+            archived = [
+                archive.keep(snapshot, self.landing_zone.archive_root, self.run_id) for snapshot in snapshots
+            ]
         source_files = [
             {"file": file.path.name, "sha256": file.sha256, "archived_copy": str(file.path)}
             | ({"noted": list(self.notes[file.path.name])} if file.path.name in self.notes else {})
