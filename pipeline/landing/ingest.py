@@ -103,10 +103,11 @@ def _check_parsed(
     if not problems and lines != rows + 1:
         problems = framing.multiline_records(path, MAX_PROBLEMS_REPORTED)
     if not problems:  # every record is on its own line: record n is line n + 2
-        with phase("value checks"):
-            problems = domain.check_values(conn, declared, month_start)
-        with phase("key checks"):
-            problems += keys.duplicate_keys(conn, declared)
+        with phase("value and key checks"):  # one scan counts both
+            problems, surplus_key_rows = domain.check_values(conn, declared, month_start)
+        if surplus_key_rows:
+            with phase("repeated keys told"):
+                problems += keys.duplicate_keys(conn, declared)
         problems += framing.cut_last_record(framed, problems)
     with phase("key values"):
         key_values = keys.key_values(conn, declared) if not problems else None
