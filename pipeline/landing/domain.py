@@ -216,18 +216,20 @@ def _params(rules: list[DomainRule], sql: str, **more: Any) -> dict[str, Any]:
 
 
 def _surplus_key_rows(table: Table) -> list[str]:
-    """The rows whose key (its text as delivered) another row already holds, counted in the same
-    scan as the rules: rows less distinct keys (``row(...)`` keeps NAs, as a GROUP BY does)."""
+    """At least as many rows as repeat a key (its text as delivered), counted in the same scan as
+    the rules: rows less distinct hashes of the key. Equal keys always hash alike, so a repeated
+    key is never missed; two keys that merely collide make a count above zero, and the exact query
+    that then runs (``keys.duplicate_keys``) finds no repeat."""
     if not table.key:
         return []
-    return [f"count(*) - count(distinct row({', '.join(quote(name + ':text') for name in table.key)}))"]
+    return [f"count(*) - count(distinct hash({', '.join(quote(name + ':text') for name in table.key)}))"]
 
 
 def check_values(
     conn: duckdb.DuckDBPyConnection, table: Table, month_start: date | None
 ) -> tuple[list[Problem], int]:
     """Every rule broken by the text in ``landed``: up to SAMPLE_LINES problems per rule, then a
-    count; and, from the same scan, how many rows repeat a key (``keys.duplicate_keys`` tells which)."""
+    count; and, from the same scan, whether rows may repeat a key (``keys.duplicate_keys`` tells which)."""
     rules = domain_rules(table, month_start)
     typed = _typed_columns([c for c in table.columns if c.name in table.csv_columns()])
     counted = [f"count(*) filter (where {rule.failing})" for rule in rules] + _surplus_key_rows(table)
