@@ -115,25 +115,36 @@ def _check_parsed(
     return Inspection(ordered, rows, key_values, tuple(framed.notes))
 
 
+def frame_landed_file(path: Path, table: Table) -> framing.Framing:
+    """Step 1 alone, from the bytes (no DuckDB): the framing, and the header when that is sound. A
+    load runs it for the next file while DuckDB checks this one."""
+    with phase("framing scan"):
+        framed = framing.check_framing(path)
+        header = [] if framed.fatal else framing.check_header(path, list(table.csv_columns()))
+    if header:
+        framed.problems.extend(header)
+        framed.fatal = True
+    return framed
+
+
 def inspect_landed_file(
     path: Path,
     table: Table,
     month_start: date | None = None,
     *,
     conn: duckdb.DuckDBPyConnection | None = None,
+    framed: framing.Framing | None = None,
 ) -> Inspection:
     """Check the file at ``path`` as a source of the raw ``table`` (see the module's steps).
 
     With ``conn``, the file is parsed on that connection and, if it has no problems, stays parsed
-    as the view ``landed`` for the caller to insert.
+    as the view ``landed`` for the caller to insert. ``framed``: step 1's findings, if the caller
+    has them already (``frame_landed_file``).
     """
-    with phase("framing scan"):
-        framed = framing.check_framing(path)
-        header = [] if framed.fatal else framing.check_header(path, list(table.csv_columns()))
+    if framed is None:
+        framed = frame_landed_file(path, table)
     if framed.fatal:
         return Inspection(framed.problems)
-    if header:
-        return Inspection(framed.problems + header)
     if conn is not None:
         return _check_parsed(conn, path, table, month_start, framed)
     with duckdb.connect(config={"threads": DEFAULT_THREADS, "memory_limit": DEFAULT_MEMORY_LIMIT}) as own:
