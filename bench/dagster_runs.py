@@ -44,7 +44,8 @@ def step_intervals(instance: dg.DagsterInstance, run_id: str) -> dict[str, tuple
     """Each step's start and end (epoch seconds), as the run's events record them."""
     started: dict[str, float] = {}
     intervals: dict[str, tuple[float, float]] = {}
-    for record in instance.get_records_for_run(run_id, limit=1_000_000).records:
+    steps = {dg.DagsterEventType.STEP_START, dg.DagsterEventType.STEP_SUCCESS}
+    for record in instance.get_records_for_run(run_id, of_type=steps, limit=1_000_000).records:
         event = record.event_log_entry
         if not event.is_dagster_event or event.step_key is None:
             continue
