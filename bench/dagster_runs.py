@@ -11,18 +11,23 @@
 ``--partition`` the partitioned assets cover all twelve months in one run (their single-run
 backfill policy). Asset checks are not run, as the floor has no counterpart. Locations come from
 the code location's environment variables (WAREHOUSE_PATH, LANDING_DIR, ...), so the resources are
-exactly the deployed ones. Prints one JSON line: the run id and seconds per step.
+exactly the deployed ones. Prints one JSON line: the run id and seconds per step; with
+``PIPELINE_PROFILE`` set (``python -m bench.profile``) also each step's CPU seconds and the run's
+bounds, read from a CPU clock sampled in this process (the in-process executors only).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 
 import dagster as dg
 
 from bench import pipeline_job
+from bench.cpu_clock import CpuClock
 from pipeline.definitions import defs
+from pipeline.landing.timing import PROFILE_ENV
 
 ALL_MONTHS = {
     "dagster/asset_partition_range_start": "2013-01-01",
@@ -35,28 +40,60 @@ JOBS = {
 }
 
 
-def seconds_by_step(instance: dg.DagsterInstance, run_id: str) -> dict[str, float]:
+def step_intervals(instance: dg.DagsterInstance, run_id: str) -> dict[str, tuple[float, float]]:
+    """Each step's start and end (epoch seconds), as the run's events record them."""
     started: dict[str, float] = {}
-    seconds: dict[str, float] = {}
-    for record in instance.get_records_for_run(run_id, limit=1_000_000).records:
+    intervals: dict[str, tuple[float, float]] = {}
+    steps = {dg.DagsterEventType.STEP_START, dg.DagsterEventType.STEP_SUCCESS}
+    for record in instance.get_records_for_run(run_id, of_type=steps, limit=1_000_000).records:
         event = record.event_log_entry
         if not event.is_dagster_event or event.step_key is None:
             continue
         if event.dagster_event_type == dg.DagsterEventType.STEP_START:
             started[event.step_key] = event.timestamp
         elif event.dagster_event_type == dg.DagsterEventType.STEP_SUCCESS:
-            seconds[event.step_key] = event.timestamp - started[event.step_key]
-    return seconds
+            intervals[event.step_key] = (started[event.step_key], event.timestamp)
+    return intervals
+
+
+def timings(instance: dg.DagsterInstance, run_id: str, clock: CpuClock | None) -> dict[str, object]:
+    """Seconds per step; with a CPU clock (profiling) also each step's CPU and the run's bounds."""
+    intervals = step_intervals(instance, run_id)
+    found: dict[str, object] = {
+        "run_id": run_id,
+        "seconds_by_step": {step: end - start for step, (start, end) in intervals.items()},
+    }
+    if clock is not None:
+        found["cpu_seconds_by_step"] = {
+            step: clock.cpu_between(start, end) for step, (start, end) in intervals.items()
+        }
+        found["run"] = {
+            "started": clock.walls[0],
+            "ended": clock.walls[-1],
+            "cpu_before": clock.cpus[0],
+            "cpu_after": clock.cpus[-1],
+        }
+    return found
 
 
 def _partition_tags(partition: str | None) -> dict[str, str]:
     return {"dagster/partition": partition} if partition else ALL_MONTHS
 
 
+def _clock() -> CpuClock | None:
+    """A running CPU clock when the landing is profiled (``PIPELINE_PROFILE`` set), else None."""
+    if not os.environ.get(PROFILE_ENV):
+        return None
+    clock = CpuClock()
+    clock.start()
+    return clock
+
+
 def run_in_process(job: str, partition: str | None) -> dict[str, object]:
     name, _ = JOBS[job]
     # The ephemeral instance materialize() would create itself, kept to read the step timings.
     with dg.DagsterInstance.ephemeral() as instance:
+        clock = _clock()
         result = dg.materialize(
             list(defs.assets),
             resources=defs.resources,
@@ -64,22 +101,25 @@ def run_in_process(job: str, partition: str | None) -> dict[str, object]:
             tags=_partition_tags(partition),
             instance=instance,
         )
+        if clock is not None:
+            clock.stop()
         if not result.success:
             raise RuntimeError(f"In-process run {result.run_id} failed.")
-        return {"run_id": result.run_id, "seconds_by_step": seconds_by_step(instance, result.run_id)}
+        return timings(instance, result.run_id, clock)
 
 
 def run_job(job: str, partition: str | None, run_config: dict | None = None) -> dict[str, object]:
     _, factory = JOBS[job]
-    with (
-        dg.DagsterInstance.get() as instance,
-        dg.execute_job(
+    with dg.DagsterInstance.get() as instance:
+        clock = _clock()
+        with dg.execute_job(
             dg.reconstructable(factory), instance, run_config=run_config, tags=_partition_tags(partition)
-        ) as result,
-    ):
-        if not result.success:
-            raise RuntimeError(f"Run {result.run_id} failed; see {instance.root_directory}.")
-        return {"run_id": result.run_id, "seconds_by_step": seconds_by_step(instance, result.run_id)}
+        ) as result:
+            if clock is not None:
+                clock.stop()
+            if not result.success:
+                raise RuntimeError(f"Run {result.run_id} failed; see {instance.root_directory}.")
+            return timings(instance, result.run_id, clock)
 
 
 def run_multiprocess(job: str, partition: str | None) -> dict[str, object]:

@@ -31,15 +31,14 @@ from psycopg2 import sql
 
 from bench import generate
 from bench.floor import MONTH_KEYS
+from bench.landing_data import prepare_landing, warm_page_cache
 from bench.measure import Measurement, measure
 from bench.run import (
     DEFAULT_WORK_DIR,
     REPO_ROOT,
-    _pipeline_environment,
     machine_description,
-    prepare_landing,
-    warm_page_cache,
 )
+from bench.variants import _pipeline_environment
 from pipeline import constants
 
 GiB = 1 << 30

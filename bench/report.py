@@ -53,13 +53,18 @@ def _ratio(value: float, reference: float | None) -> str:
 
 
 def size_table(result: dict) -> list[str]:
-    """One row per variant: medians, and ratios to the floor and to the read limit."""
+    """One row per variant: medians (the read limit: the mean of its runs before and after the
+    others), and ratios to the floor and to the read limit."""
     rows = result["rows"]
     by_variant = _by_variant(result)
 
     def reference(variant: str, figure: str) -> float | None:
         runs = by_variant.get(variant)
-        return _median(getattr(r.measurement, figure) for r in runs) if runs else None
+        if not runs:
+            return None
+        # The read limit runs before and after the pipeline variants: their mean is the reference.
+        average = statistics.mean if variant == "read_limit" else _median
+        return average([getattr(r.measurement, figure) for r in runs])
 
     floor_wall, floor_cpu, floor_rss = (
         reference("floor", figure) for figure in ("wall_seconds", "cpu_seconds", "peak_rss_bytes")
@@ -74,10 +79,11 @@ def size_table(result: dict) -> list[str]:
         "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
     ]
     for variant, runs in by_variant.items():
-        wall = _median(r.measurement.wall_seconds for r in runs)
-        cpu = _median(r.measurement.cpu_seconds for r in runs)
-        rss = _median(r.measurement.peak_rss_bytes for r in runs)
-        pss = _median(r.measurement.peak_tree_pss_bytes for r in runs)
+        average = statistics.mean if variant == "read_limit" else _median
+        wall = average([r.measurement.wall_seconds for r in runs])
+        cpu = average([r.measurement.cpu_seconds for r in runs])
+        rss = average([r.measurement.peak_rss_bytes for r in runs])
+        pss = average([r.measurement.peak_tree_pss_bytes for r in runs])
         processes = max(r.measurement.max_processes for r in runs)
         if any(r.matches_floor is None for r in runs):
             same = "—"  # the floor did not run: nothing to compare with
@@ -90,7 +96,26 @@ def size_table(result: dict) -> list[str]:
             f"| {processes} | {_ratio(wall, floor_wall)} | {_ratio(cpu, floor_cpu)} | {_ratio(rss, floor_rss)} "
             f"| {_ratio(wall, limit_wall)} | {_ratio(rss, limit_rss)} | {same} |"
         )
-    return lines
+    return lines + _bracket_lines(by_variant.get("read_limit", []))
+
+
+def _bracket_lines(read_limit_runs: list) -> list[str]:
+    """The read limit's runs before and after the pipeline variants, whose mean the ratios use."""
+    brackets = {}
+    for run in read_limit_runs:
+        if run.bracket:
+            brackets.setdefault(run.bracket, []).append(run.measurement)
+    if set(brackets) != {"before", "after"}:
+        return []
+    before, after = (
+        ", ".join(f"{m.wall_seconds:.1f} s / {m.peak_rss_bytes / GiB:.2f} GiB" for m in brackets[key])
+        for key in ("before", "after")
+    )
+    return [
+        "",
+        f"The read limit ran before the pipeline variants ({before}) and after them ({after}), wall / "
+        "peak RSS; its row and the × read limit ratios use the mean of all its runs.",
+    ]
 
 
 def step_table_name(step_key: str) -> str:

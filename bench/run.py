@@ -15,7 +15,11 @@ of the whole process tree, peak RSS and PSS of the tree):
 
 Every variant must build the same tables: row counts of every table and the contents of the marts
 are compared with the floor's (for the read limit: the raw tables'), and the command fails if they
-differ. Each variant is reported with its ratios to the floor and to the read limit. ``--load`` also times
+differ. Each variant is reported with its ratios to the floor and to the read limit; when other
+variants run too, the read limit runs before and after them in each round (``bracketed``) and the
+ratios use the mean of its runs, so a machine that slows down meanwhile shows. ``--profile`` adds,
+for the in-process Dagster variants, each step's and each raw-load phase's wall and CPU seconds
+(``bench.profile``). ``--load`` also times
 ``dagster definitions validate`` on the code location against an empty Definitions, and
 ``--backfill`` times the monthly assets rebuilt for all twelve months in one run against twelve
 one-month runs. Results are printed as Markdown and saved (with every raw figure as JSON) under
@@ -25,19 +29,19 @@ one-month runs. Results are printed as Markdown and saved (with every raw figure
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import os
 import shutil
 import sys
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
-from bench import generate, read_limit
+from bench import generate, profile
 from bench.compare import differences, warehouse_fingerprint
 from bench.floor import MONTH_KEYS
+from bench.landing_data import prepare_landing, warm_page_cache
 from bench.measure import Measurement, measure
 from bench.report import (
     GiB,
@@ -48,18 +52,13 @@ from bench.report import (
     size_table,
     steps_table,
 )
-from deploy import local_instance
-from pipeline import constants
+from bench.variants import REPO_ROOT, BenchmarkFailed, run_measured
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_WORK_DIR = REPO_ROOT / "bench" / "work"
 DEFAULT_SIZES = [generate.REAL_FLIGHT_ROWS, 5_000_000, 20_000_000]
 # The floor runs first: every other variant's tables are compared with its.
 VARIANTS = ["floor", "read_limit", "dagster_in_process", "dagster_run", "dagster_multiprocess", "pandas"]
-
-
-class BenchmarkFailed(RuntimeError):
-    """A variant failed or built different tables from the floor."""
+PROFILED_VARIANTS = ("dagster_in_process", "dagster_run")  # their steps run in the measured process
 
 
 @dataclass
@@ -70,91 +69,27 @@ class VariantRun:
     row_counts: dict[str, int]
     matches_floor: bool | None = None
     differences: list[str] = field(default_factory=list)
+    bracket: str = ""  # the read limit: "before" or "after" the pipeline variants
+    profile: dict | None = None
 
 
-# --- the data -------------------------------------------------------------------------------------
-
-
-def _generator_digest() -> str:
-    return hashlib.sha256(Path(generate.__file__).read_bytes()).hexdigest()[:16]
-
-
-def prepare_landing(size_dir: Path, rows: int, seed: int) -> Path:
-    """The size's landing folder, generated unless an identical generation is already there."""
-    landing_dir = size_dir / "landing"
-    manifest_path = size_dir / "generated.json"
-    wanted = {"rows": rows, "seed": seed, "generator": _generator_digest()}
-    if manifest_path.is_file() and json.loads(manifest_path.read_text()).get("request") == wanted:
-        return landing_dir
-    shutil.rmtree(landing_dir, ignore_errors=True)
-    manifest_path.unlink(missing_ok=True)
-    generated = generate.generate(landing_dir, rows, seed)
-    manifest_path.write_text(json.dumps({"request": wanted, "generated": asdict(generated)}, indent=2))
-    return landing_dir
-
-
-def warm_page_cache(landing_dir: Path) -> int:
-    """Read every landed file once so no variant pays for the first read from disk."""
-    total = 0
-    for path in sorted(landing_dir.iterdir()):
-        with open(path, "rb") as handle:
-            while block := handle.read(1 << 24):
-                total += len(block)
-    return total
-
-
-# --- running one variant ---------------------------------------------------------------------------
-
-
-def _pipeline_environment(run_dir: Path, landing_dir: Path) -> dict[str, str]:
-    """The code location's locations, all inside ``run_dir`` except the landed data."""
-    home = local_instance.write_dagster_home(run_dir / "dagster_home")
-    return {
-        **os.environ,
-        "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO_ROOT), os.environ.get("PYTHONPATH")])),
-        "DAGSTER_HOME": str(home),
-        constants.WAREHOUSE_PATH_ENV: str(run_dir / "warehouse.duckdb"),
-        constants.LANDING_DIR_ENV: str(landing_dir),
-        constants.QUARANTINE_DIR_ENV: str(run_dir / "quarantine"),
-        constants.ARCHIVE_DIR_ENV: str(run_dir / "archive"),
-        constants.REPORT_DIR_ENV: str(run_dir / "reports"),
-        constants.EXPORT_DIR_ENV: str(run_dir / "exports"),
-        constants.BACKUP_DIR_ENV: str(run_dir / "backups"),
-        constants.ALERT_LOG_PATH_ENV: str(run_dir / "alerts.log"),
-    }
-
-
-def variant_command(variant: str, run_dir: Path, landing_dir: Path, *extra: str) -> list[str]:
-    python = sys.executable
-    database = str(run_dir / "warehouse.duckdb")
-    if variant == "read_limit":  # its process imports nothing of the pipeline: the plan is written here
-        plan = read_limit.write_plan(run_dir / "read_limit_plan.json", landing_dir)
-        return [python, "-m", "bench.read_limit", "--database", database, "--plan", str(plan)]
-    files = ["--database", database, "--landing-dir", str(landing_dir)]
-    return {
-        "floor": [python, "-m", "bench.floor", *files],
-        "pandas": [python, "-m", "bench.pandas_baseline", *files],
-        "dagster_in_process": [python, "-m", "bench.dagster_runs", "in_process", *extra],
-        "dagster_run": [python, "-m", "bench.dagster_runs", "run", *extra],
-        "dagster_multiprocess": [python, "-m", "bench.dagster_runs", "multiprocess", *extra],
-    }[variant]
-
-
-def run_measured(variant: str, run_dir: Path, landing_dir: Path, *extra: str) -> tuple[Measurement, dict]:
-    env = _pipeline_environment(run_dir, landing_dir)
-    measurement = measure(variant_command(variant, run_dir, landing_dir, *extra), env=env, cwd=REPO_ROOT)
-    if measurement.returncode != 0:
-        raise BenchmarkFailed(
-            f"{variant} {' '.join(extra)} exited with {measurement.returncode}:\n{measurement.stderr[-4000:]}"
-        )
-    return measurement, json.loads(measurement.stdout.strip().splitlines()[-1])
+def bracketed(variants: list[str]) -> list[tuple[str, str]]:
+    """The order of one round: the floor first (the reference), and the read limit both before and
+    after the pipeline variants when there are any, so a machine that slows down meanwhile shows."""
+    others = [variant for variant in variants if variant not in ("floor", "read_limit")]
+    order = [("floor", "")] if "floor" in variants else []
+    if "read_limit" not in variants:
+        return order + [(variant, "") for variant in others]
+    if not others:
+        return [*order, ("read_limit", "")]
+    return [*order, ("read_limit", "before"), *((v, "") for v in others), ("read_limit", "after")]
 
 
 # --- the measurements -------------------------------------------------------------------------------
 
 
 def benchmark_size(
-    work_dir: Path, rows: int, seed: int, variants: list[str], repeat: int, keep: bool
+    work_dir: Path, rows: int, seed: int, variants: list[str], repeat: int, keep: bool, profiled: bool
 ) -> dict:
     size_dir = work_dir / f"rows_{rows}"
     started = time.perf_counter()
@@ -166,17 +101,26 @@ def benchmark_size(
     floor_fingerprint = None
     runs: list[VariantRun] = []
     for round_number in range(repeat):
-        for variant in variants:
+        for variant, bracket in bracketed(variants):
             run_dir = size_dir / "runs" / variant
             shutil.rmtree(run_dir, ignore_errors=True)
-            measurement, details = run_measured(variant, run_dir, landing_dir)
+            measurement, details = run_measured(
+                variant, run_dir, landing_dir, profiled=profiled and variant in PROFILED_VARIANTS
+            )
             fingerprint = warehouse_fingerprint(run_dir / "warehouse.duckdb")
             row_counts = {
                 key.removesuffix(" rows"): value
                 for key, value in fingerprint.items()
                 if key.endswith(" rows")
             }
-            run = VariantRun(variant, measurement, details, row_counts)
+            run = VariantRun(
+                variant,
+                measurement,
+                details,
+                row_counts,
+                bracket=bracket,
+                profile=details.pop("profile", None),
+            )
             if variant == "floor":
                 floor_fingerprint = fingerprint
             if floor_fingerprint is not None:
@@ -184,7 +128,7 @@ def benchmark_size(
                 run.matches_floor = not run.differences
             runs.append(run)
             print(
-                f"[{rows:,} rows] round {round_number + 1}/{repeat} {variant}: "
+                f"[{rows:,} rows] round {round_number + 1}/{repeat} {variant}{f' ({bracket})' if bracket else ''}: "
                 f"{measurement.wall_seconds:.1f} s wall, {measurement.cpu_seconds:.1f} s CPU, "
                 f"peak RSS {measurement.peak_rss_bytes / GiB:.2f} GiB"
                 + ("" if run.matches_floor in (True, None) else f" — DIFFERS: {run.differences[:3]}"),
@@ -193,6 +137,16 @@ def benchmark_size(
             if not keep:
                 shutil.rmtree(run_dir, ignore_errors=True)
     return {"rows": rows, "landed_bytes": landed_bytes, "runs": runs}
+
+
+def profile_sections(result: dict) -> list[str]:
+    """The profile tables of each profiled variant (``--profile``), medians over its rounds."""
+    lines: list[str] = []
+    for variant in PROFILED_VARIANTS:
+        profiles = [run.profile for run in result["runs"] if run.variant == variant and run.profile]
+        if profiles:
+            lines += [f"#### {variant}", "", *profile.profile_tables(profiles), ""]
+    return lines
 
 
 def measure_load(repeats: int) -> dict:
@@ -244,6 +198,11 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--backfill", type=int, metavar="ROWS", help="also time a backfill at this size")
     parser.add_argument("--keep", action="store_true", help="keep each variant's warehouse and instance")
+    parser.add_argument(
+        "--profile",
+        action="store_true",
+        help="profile the in-process Dagster variants per step, raw-load phase and file (bench.profile)",
+    )
     args = parser.parse_args(argv)
 
     work_dir = args.work_dir.resolve()
@@ -253,9 +212,9 @@ def main(argv: list[str] | None = None) -> int:
     sections: list[str] = []
     failures: list[str] = []
     for rows in [] if args.no_sizes else args.rows or DEFAULT_SIZES:
-        result = benchmark_size(work_dir, rows, args.seed, variants, args.repeat, args.keep)
+        result = benchmark_size(work_dir, rows, args.seed, variants, args.repeat, args.keep, args.profile)
         report.setdefault("sizes", []).append(result)
-        sections += [*size_table(result), "", *steps_table(result), ""]
+        sections += [*size_table(result), "", *steps_table(result), "", *profile_sections(result)]
         failures += [f"{rows:,} rows, {run.variant}: {d}" for run in result["runs"] for d in run.differences]
     if args.load:
         report["load"] = measure_load(args.load)

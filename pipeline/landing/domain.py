@@ -16,9 +16,10 @@ then typed only if it is exactly a value of the declared type:
   source writes missing values as NA).
 
 Then the declared rules on the typed values (ranges, clock times, code sets, patterns), the
-agreements between a row's values, the file's month (monthly files) and the key. All rules are
-counted in one pass over the parsed table (``sql/domain_counts.sql``, one ``count(*) filter`` each);
-only a rule that fails is read again for its first lines. Each problem names the line, the column
+agreements between a row's values, the file's month (monthly files) and the key. All rules and
+the rows repeating a key are counted in one pass over the parsed table (``sql/domain_counts.sql``,
+one ``count(*) filter`` each); only a rule that fails (or a repeated key, ``keys.py``) is read
+again for its first lines. Each problem names the line, the column
 and the delivered text.
 """
 
@@ -214,19 +215,31 @@ def _params(rules: list[DomainRule], sql: str, **more: Any) -> dict[str, Any]:
     return {name: value for name, value in params.items() if re.search(rf"\${name}\b", sql)}
 
 
-def check_values(conn: duckdb.DuckDBPyConnection, table: Table, month_start: date | None) -> list[Problem]:
-    """Every rule broken by the text in ``landed``: up to SAMPLE_LINES problems per rule, then a count."""
+def _surplus_key_rows(table: Table) -> list[str]:
+    """At least as many rows as repeat a key (its text as delivered), counted in the same scan as
+    the rules: rows less distinct hashes of the key. Equal keys always hash alike, so a repeated
+    key is never missed; two keys that merely collide make a count above zero, and the exact query
+    that then runs (``keys.duplicate_keys``) finds no repeat."""
+    if not table.key:
+        return []
+    return [f"count(*) - count(distinct hash({', '.join(quote(name + ':text') for name in table.key)}))"]
+
+
+def check_values(
+    conn: duckdb.DuckDBPyConnection, table: Table, month_start: date | None
+) -> tuple[list[Problem], int]:
+    """Every rule broken by the text in ``landed``: up to SAMPLE_LINES problems per rule, then a
+    count; and, from the same scan, whether rows may repeat a key (``keys.duplicate_keys`` tells which)."""
     rules = domain_rules(table, month_start)
     typed = _typed_columns([c for c in table.columns if c.name in table.csv_columns()])
+    counted = [f"count(*) filter (where {rule.failing})" for rule in rules] + _surplus_key_rows(table)
     counts_sql = load_sql(
-        SQL_DIR,
-        "domain_counts",
-        typed_columns=typed,
-        rule_counts=Fixed(",\n    ".join(f"count(*) filter (where {rule.failing})" for rule in rules)),
+        SQL_DIR, "domain_counts", typed_columns=typed, rule_counts=Fixed(",\n    ".join(counted))
     )
     counts = conn.execute(counts_sql, _params(rules, counts_sql)).fetchall()[0]
+    surplus_key_rows = counts[len(rules)] if table.key else 0
     problems: list[Problem] = []
-    for rule, failing_rows in zip(rules, counts, strict=True):
+    for rule, failing_rows in zip(rules, counts[: len(rules)], strict=True):
         if not failing_rows:
             continue
         sample_sql = load_sql(
@@ -247,4 +260,4 @@ def check_values(conn: duckdb.DuckDBPyConnection, table: Table, month_start: dat
                     rule.column,
                 )
             )
-    return problems
+    return problems, surplus_key_rows

@@ -30,6 +30,7 @@ import duckdb
 
 from pipeline.landing import domain, framing, keys
 from pipeline.landing.quarantine import Problem
+from pipeline.landing.timing import phase
 from pipeline.warehouse.connection import DEFAULT_MEMORY_LIMIT, DEFAULT_THREADS
 from pipeline.warehouse.sql_files import load_sql
 from pipeline.warehouse.tables import Table
@@ -80,14 +81,16 @@ def _check_parsed(
     month_start: date | None,
     framed: framing.Framing,
 ) -> Inspection:
-    _parse(conn, path, list(declared.csv_columns()))
-    rejected = conn.execute(load_sql(domain.SQL_DIR, "rejected_rows")).fetchall()
-    rows = conn.execute("select count(*) from landed_text").fetchall()[0][0]
+    with phase("parse"):
+        _parse(conn, path, list(declared.csv_columns()))
+        rejected = conn.execute(load_sql(domain.SQL_DIR, "rejected_rows")).fetchall()
+        rows = conn.execute("select count(*) from landed_text").fetchall()[0][0]
     # Blank lines are looked for only when the parse says a line is off: DuckDB skips an empty
     # line (a record fewer than the lines) and rejects a whitespace-only one. Blank lines after the
     # last record are accepted (framing.py), DuckDB's rejects of them with them.
     lines = framed.record_lines
-    blank = framing.blank_lines(path, lines) if rejected or lines != rows + 1 else []
+    with phase("blank lines"):
+        blank = framing.blank_lines(path, lines) if rejected or lines != rows + 1 else []
     blank_lines = {problem.line for problem in blank}
     rejects = [
         _row_problem(*row)
@@ -100,11 +103,28 @@ def _check_parsed(
     if not problems and lines != rows + 1:
         problems = framing.multiline_records(path, MAX_PROBLEMS_REPORTED)
     if not problems:  # every record is on its own line: record n is line n + 2
-        problems = domain.check_values(conn, declared, month_start) + keys.duplicate_keys(conn, declared)
+        with phase("value and key checks"):  # one scan counts both
+            problems, surplus_key_rows = domain.check_values(conn, declared, month_start)
+        if surplus_key_rows:
+            with phase("repeated keys told"):
+                problems += keys.duplicate_keys(conn, declared)
         problems += framing.cut_last_record(framed, problems)
-    key_values = keys.key_values(conn, declared) if not problems else None
+    with phase("key values"):
+        key_values = keys.key_values(conn, declared) if not problems else None
     ordered = sorted(problems, key=lambda problem: problem.line or 0)
     return Inspection(ordered, rows, key_values, tuple(framed.notes))
+
+
+def frame_landed_file(path: Path, table: Table) -> framing.Framing:
+    """Step 1 alone, from the bytes (no DuckDB): the framing, and the header when that is sound. A
+    load runs it for the next file while DuckDB checks this one."""
+    with phase("framing scan"):
+        framed = framing.check_framing(path)
+        header = [] if framed.fatal else framing.check_header(path, list(table.csv_columns()))
+    if header:
+        framed.problems.extend(header)
+        framed.fatal = True
+    return framed
 
 
 def inspect_landed_file(
@@ -113,18 +133,18 @@ def inspect_landed_file(
     month_start: date | None = None,
     *,
     conn: duckdb.DuckDBPyConnection | None = None,
+    framed: framing.Framing | None = None,
 ) -> Inspection:
     """Check the file at ``path`` as a source of the raw ``table`` (see the module's steps).
 
     With ``conn``, the file is parsed on that connection and, if it has no problems, stays parsed
-    as the view ``landed`` for the caller to insert.
+    as the view ``landed`` for the caller to insert. ``framed``: step 1's findings, if the caller
+    has them already (``frame_landed_file``).
     """
-    framed = framing.check_framing(path)
+    if framed is None:
+        framed = frame_landed_file(path, table)
     if framed.fatal:
         return Inspection(framed.problems)
-    header = framing.check_header(path, list(table.csv_columns()))
-    if header:
-        return Inspection(framed.problems + header)
     if conn is not None:
         return _check_parsed(conn, path, table, month_start, framed)
     with duckdb.connect(config={"threads": DEFAULT_THREADS, "memory_limit": DEFAULT_MEMORY_LIMIT}) as own:

@@ -6,8 +6,10 @@ In the asset, before the warehouse is opened (``receive``): each requested file 
 In the IO manager's write transaction (``LandedFiles.insert``): each file is copied under
 ``<archive>/.incoming`` while it is hashed, so what is checked, kept and loaded are the same bytes
 even if upstream overwrites the landing file meanwhile; the copy is parsed once on the warehouse's
-connection and checked (``ingest.py``); a clean one is inserted from that parse with its lineage. If any file has problems, each bad one is moved to quarantine beside a note of the
-reason and the load raises: the transaction rolls back and every stored partition stays as it
+connection and checked (``ingest.py``); a clean one is inserted from that parse with its lineage.
+Copying, hashing and the framing scan need no DuckDB: a thread does them for the next files while
+DuckDB checks and inserts the current one, so both cores work. If any file has problems, each bad
+one is moved to quarantine beside a note of the reason (``rejection.py``) and the load raises: the transaction rolls back and every stored partition stays as it
 was. The volume guard (``guard.py``) then sees every file's rows and keys, and may hold the
 delivery the same way. Only then do the copies go to the archive, and the transaction commits.
 """
@@ -15,6 +17,7 @@ delivery the same way. Only then do the copies go to the archive, and the transa
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -22,14 +25,15 @@ from typing import Any
 
 import duckdb
 
-from pipeline.files import sha256_of
-from pipeline.landing import archive
+from pipeline.landing import archive, framing
 from pipeline.landing.coverage import MonthCoverage, check_coverage
 from pipeline.landing.guard import Delivery
-from pipeline.landing.ingest import MAX_PROBLEMS_REPORTED, inspect_landed_file
+from pipeline.landing.ingest import frame_landed_file, inspect_landed_file
 from pipeline.landing.names import COMPRESSED_SUFFIX, UnsafeLandingPath
-from pipeline.landing.quarantine import Problem, QuarantinedFile, quarantine
+from pipeline.landing.quarantine import Problem
+from pipeline.landing.rejection import RejectedLandingFiles, Rejection, reject
 from pipeline.landing.resources import LandingZone
+from pipeline.landing.timing import labelled, phase
 from pipeline.months import MonthKey
 from pipeline.warehouse import changes
 from pipeline.warehouse.connection import read_sql
@@ -45,44 +49,6 @@ class LandingRequest:
     table: str
     file_name: str
     month_start: date | None = None
-
-
-@dataclass(frozen=True)
-class Rejection:
-    original_path: Path
-    problems: Sequence[Problem]
-    quarantined: QuarantinedFile
-
-    def describe(self) -> str:
-        shown = [f"  - {problem}" for problem in self.problems[:MAX_PROBLEMS_REPORTED]]
-        hidden = len(self.problems) - len(shown)
-        more = [f"  - ... and {hidden} more (see the note)"] if hidden > 0 else []
-        return "\n".join(
-            [
-                f"{self.original_path} was rejected "
-                f"({len(self.problems)} problem{'s' if len(self.problems) != 1 else ''}):",
-                *shown,
-                *more,
-                f"  moved to {self.quarantined.path}",
-                f"  reason in {self.quarantined.note_path}",
-            ]
-        )
-
-
-class RejectedLandingFiles(ValueError):
-    """One or more landed files failed validation and were quarantined."""
-
-    def __init__(self, rejections: Sequence[Rejection]):
-        self.rejections = list(rejections)
-        super().__init__(
-            "\n".join(
-                [
-                    *(rejection.describe() for rejection in self.rejections),
-                    "Nothing was loaded: the warehouse is unchanged. Drop a corrected file under "
-                    "the same name to load it.",
-                ]
-            )
-        )
 
 
 class MissingLandingFile(FileNotFoundError):
@@ -120,33 +86,6 @@ class ReceivedFile:
     request: LandingRequest
     landed: Path
     refused: list[Problem] = field(default_factory=list)
-
-
-def _reject(
-    landed: Path,
-    snapshot: archive.Snapshot | None,
-    problems: list[Problem],
-    landing_zone: LandingZone,
-    run_id: str | None,
-) -> Rejection:
-    """Quarantine what was checked: the landing file, or the copy if the file changed since."""
-    reason = "; ".join(str(problem) for problem in problems[:MAX_PROBLEMS_REPORTED])
-    if snapshot is None or sha256_of(landed) == snapshot.sha256:
-        quarantined = quarantine(
-            landed, landing_zone.quarantine_root, reason=reason, problems=problems, run_id=run_id
-        )
-        if snapshot is not None:
-            archive.discard(snapshot)
-    else:  # upstream replaced the file meanwhile: keep the new one for the next run
-        quarantined = quarantine(
-            snapshot.path,
-            landing_zone.quarantine_root,
-            reason=reason,
-            problems=problems,
-            run_id=run_id,
-            original_path=landed,
-        )
-    return Rejection(landed, problems, quarantined)
 
 
 def receive(landing_zone: LandingZone, requests: Sequence[LandingRequest]) -> list[ReceivedFile]:
@@ -196,7 +135,8 @@ class LandedFiles(WarehouseLoad):
     def before_replace(self, connection: duckdb.DuckDBPyConnection, stored_slice: str) -> None:
         """Keep the rows this load replaces, to report what it changed (``changes.py``)."""
         if self.table.key:
-            changes.keep_replaced_rows(connection, stored_slice)
+            with labelled(table=self.table.qualified_name), phase("keep replaced rows"):
+                changes.keep_replaced_rows(connection, stored_slice)
             self.replaced_slice = stored_slice
 
     def _what_changed(
@@ -222,44 +162,75 @@ class LandedFiles(WarehouseLoad):
     def columns(self) -> Mapping[str, str]:
         return {column.name: column.type for column in self.table.columns}
 
-    def _check_and_insert(
-        self, conn: duckdb.DuckDBPyConnection, target: str, snapshots: list[archive.Snapshot]
-    ) -> list[Delivery]:
-        rejections: list[Rejection] = []
-        deliveries: list[Delivery] = []
-        for file in self.files:
-            request, snapshot = file.request, None
-            if file.refused:
-                rejections.append(_reject(file.landed, None, file.refused, self.landing_zone, self.run_id))
-                continue
-            snapshot = archive.take_snapshot(file.landed, self.landing_zone.archive_root)
-            snapshots.append(snapshot)
-            inspection = inspect_landed_file(snapshot.path, self.table, request.month_start, conn=conn)
-            if inspection.problems:
-                rejections.append(
-                    _reject(file.landed, snapshot, inspection.problems, self.landing_zone, self.run_id)
-                )
-                continue
-            if inspection.notes:
-                self.notes[file.landed.name] = inspection.notes
-            if not rejections:  # after a rejection nothing commits: the rest are only checked
-                version = snapshot.sha256[: archive.VERSION_DIGITS]
+    def _prepare(self, file: ReceivedFile, snapshots: list[archive.Snapshot]) -> framing.Framing:
+        """Copy the file aside while hashing it and check its framing: no DuckDB, so this runs in a
+        thread for the next file while DuckDB checks and inserts this one (both cores busy)."""
+        with labelled(table=self.table.qualified_name, file=file.landed.name):
+            with phase("snapshot (copy and hash)"):
+                snapshots.append(archive.take_snapshot(file.landed, self.landing_zone.archive_root))
+            return frame_landed_file(snapshots[-1].path, self.table)
+
+    def _check_and_insert_file(
+        self,
+        conn: duckdb.DuckDBPyConnection,
+        target: str,
+        file: ReceivedFile,
+        prepared: tuple[archive.Snapshot, framing.Framing],
+        rejections: list[Rejection],
+    ) -> Delivery | None:
+        """Check one prepared file and insert it unless a file was rejected; None if this one is."""
+        request, (snapshot, framed) = file.request, prepared
+        inspection = inspect_landed_file(
+            snapshot.path, self.table, request.month_start, conn=conn, framed=framed
+        )
+        if inspection.problems:
+            rejections.append(
+                reject(file.landed, snapshot, inspection.problems, self.landing_zone, self.run_id)
+            )
+            return None
+        if inspection.notes:
+            self.notes[file.landed.name] = inspection.notes
+        if not rejections:  # after a rejection nothing commits: the rest are only checked
+            version = snapshot.sha256[: archive.VERSION_DIGITS]
+            with phase("insert"):
                 insert_parsed(conn, target, file.landed.name, version)
-            covered = None
-            if self.coverage is not None and request.month_start is not None:
+        covered = None
+        if self.coverage is not None and request.month_start is not None:
+            with phase("coverage"):
                 covered = check_coverage(
                     conn, self.table, self.coverage, file.landed.name, request.month_start
                 )
-            deliveries.append(
-                Delivery(
-                    request.table,
-                    file.landed.name,
-                    request.month_start,
-                    inspection.rows,
-                    inspection.keys,
-                    covered,
-                )
-            )
+        return Delivery(
+            request.table, file.landed.name, request.month_start, inspection.rows, inspection.keys, covered
+        )
+
+    def _check_and_insert(
+        self, conn: duckdb.DuckDBPyConnection, target: str, snapshots: list[archive.Snapshot]
+    ) -> list[Delivery]:
+        """Each file in order; a thread prepares the files ahead (``_prepare``), in the same order,
+        appending each copy to ``snapshots`` so the caller discards or archives every one."""
+        rejections: list[Rejection] = []
+        deliveries: list[Delivery] = []
+        taken: list[archive.Snapshot] = []
+        pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="landing-prepare")
+        try:
+            ahead: list[Future[framing.Framing] | None] = [
+                None if file.refused else pool.submit(self._prepare, file, taken) for file in self.files
+            ]
+            for file, preparing in zip(self.files, ahead, strict=True):
+                if preparing is None:
+                    rejections.append(reject(file.landed, None, file.refused, self.landing_zone, self.run_id))
+                    continue
+                framed = preparing.result()  # first: the copy is in ``taken`` once it returns
+                prepared = (taken[len(snapshots)], framed)
+                snapshots.append(prepared[0])
+                with labelled(table=self.table.qualified_name, file=file.landed.name):
+                    delivery = self._check_and_insert_file(conn, target, file, prepared, rejections)
+                if delivery is not None:
+                    deliveries.append(delivery)
+        finally:  # copies taken ahead of a failure are handed over too, to be discarded
+            pool.shutdown(wait=True, cancel_futures=True)
+            snapshots.extend(taken[len(snapshots) :])
         conn.execute("drop view if exists landed").fetchall()
         conn.execute("drop table if exists landed_text").fetchall()
         if rejections:
@@ -270,15 +241,19 @@ class LandedFiles(WarehouseLoad):
         snapshots: list[archive.Snapshot] = []
         try:
             deliveries = self._check_and_insert(connection, table, snapshots)
-            guarded = self.guard(deliveries) if self.guard is not None else {}
-            changed = self._what_changed(connection, deliveries) if self.table.key else {}
+            with labelled(table=self.table.qualified_name):
+                with phase("volume guard"):
+                    guarded = self.guard(deliveries) if self.guard is not None else {}
+                with phase("what changed"):
+                    changed = self._what_changed(connection, deliveries) if self.table.key else {}
         except BaseException:
             for snapshot in snapshots:  # the private copies; the landing files are untouched
                 archive.discard(snapshot)
             raise
-        archived = [
-            archive.keep(snapshot, self.landing_zone.archive_root, self.run_id) for snapshot in snapshots
-        ]
+        with labelled(table=self.table.qualified_name), phase("archive"):
+            archived = [
+                archive.keep(snapshot, self.landing_zone.archive_root, self.run_id) for snapshot in snapshots
+            ]
         source_files = [
             {"file": file.path.name, "sha256": file.sha256, "archived_copy": str(file.path)}
             | ({"noted": list(self.notes[file.path.name])} if file.path.name in self.notes else {})

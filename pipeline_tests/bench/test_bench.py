@@ -16,6 +16,7 @@ import duckdb
 import pytest
 
 from bench import floor, generate
+from bench.run import bracketed
 from pipeline import constants
 from pipeline.landing import ingest
 
@@ -134,6 +135,19 @@ def test_the_floor_runs_every_sql_file_that_builds_a_table():
     assert floor.ingest.inspect_landed_file is ingest.inspect_landed_file
 
 
+@pytest.mark.parametrize(
+    ("variants", "order"),
+    [
+        (["read_limit", "dagster_run"], ["read_limit", "dagster_run", "read_limit"]),
+        (["floor", "read_limit", "pandas"], ["floor", "read_limit", "pandas", "read_limit"]),
+        (["read_limit"], ["read_limit"]),
+        (["floor", "dagster_run"], ["floor", "dagster_run"]),
+    ],
+)
+def test_the_read_limit_brackets_the_pipeline_variants(variants, order):
+    assert [variant for variant, _ in bracketed(variants)] == order
+
+
 MEASURED_TREE = """
 import subprocess, sys, time
 held = bytearray(120 * 1024 * 1024)  # touched: resident
@@ -224,5 +238,7 @@ def test_the_benchmark_command_runs_every_variant_on_the_same_data(tmp_path):
     assert "× read limit wall" in rows_of_table["| variant"]
     assert "| yes |" in rows_of_table["| floor"]
     assert "| 1.00 | 1.00 | yes (raw) |" in rows_of_table["| read_limit"]
+    assert [run["bracket"] for run in size["runs"] if run["variant"] == "read_limit"] == ["before", "after"]
+    assert "The read limit ran before the pipeline variants" in result.stdout
     assert "| staging.flights |" in result.stdout  # seconds per step
     assert not list((tmp_path / "rows_20000" / "runs").glob("*/warehouse.duckdb"))

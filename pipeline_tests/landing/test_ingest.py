@@ -367,6 +367,32 @@ def test_one_bad_month_in_a_multi_month_run_loads_nothing(tmp_path, seeded_landi
     assert len(notes) == 1 and notes[0].endswith("_flights_2013-02.csv.reason.json")
 
 
+def test_copies_taken_ahead_of_a_bad_first_month_are_all_discarded(tmp_path, seeded_landing):
+    """The next months are copied and framed in a thread while DuckDB checks the first: when the
+    first is refused, none of their copies is archived or left behind."""
+    months = [f"flights_2013-{month:02d}.csv" for month in (1, 2, 3)]
+    landing_dir = landing_with(tmp_path, seeded_landing, *months)
+    january = landing_dir / months[0]
+    january.write_bytes(text_in_numeric_column(january.read_bytes()))
+    resources = make_resources(tmp_path, landing_dir)
+
+    result = materialize(
+        [raw.raw_flights],
+        resources=resources,
+        tags={
+            "dagster/asset_partition_range_start": "2013-01-01",
+            "dagster/asset_partition_range_end": "2013-03-01",
+        },
+        raise_on_error=False,
+    )
+
+    assert not result.success
+    assert "flights_2013-01.csv" in step_failure_message(result)
+    archive_root = resources["landing_zone"].archive_root
+    assert [path for path in archive_root.rglob("*") if path.is_file()] == []
+    assert sorted(path.name for path in landing_dir.iterdir()) == months[1:]
+
+
 def test_a_bad_dimension_file_is_quarantined_and_the_table_kept(tmp_path, seeded_landing):
     landing_dir = landing_with(tmp_path, seeded_landing, "airlines.csv")
     airlines = landing_dir / "airlines.csv"
