@@ -377,7 +377,7 @@ def test_copies_taken_ahead_of_a_bad_first_month_are_all_discarded(tmp_path, see
     resources = make_resources(tmp_path, landing_dir)
 
     result = materialize(
-        [raw.raw_flights],
+        [folder_asset("raw", "flights")],
         resources=resources,
         tags={
             "dagster/asset_partition_range_start": "2013-01-01",
