@@ -77,7 +77,7 @@ def run_measured(
     details = json.loads(measurement.stdout.strip().splitlines()[-1])
     if profiled:
         details["profile"] = profile.profile_of(
-            details,
+            dict(details),  # a copy: the profile holds the details, and the details the profile
             profile.read_phases(phases_path),
             started,
             measurement.wall_seconds,

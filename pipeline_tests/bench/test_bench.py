@@ -242,3 +242,16 @@ def test_the_benchmark_command_runs_every_variant_on_the_same_data(tmp_path):
     assert "The read limit ran before the pipeline variants" in result.stdout
     assert "| staging.flights |" in result.stdout  # seconds per step
     assert not list((tmp_path / "rows_20000" / "runs").glob("*/warehouse.duckdb"))
+
+
+@pytest.mark.integration  # a real run: out of the fast loop
+def test_the_profile_command_saves_each_steps_and_each_files_figures(tmp_path):
+    command = [sys.executable, "-m", "bench.profile", "--rows", "20000", "--work-dir", str(tmp_path)]
+    result = subprocess.run(command, cwd=REPO_ROOT, capture_output=True, text=True, timeout=900)
+    assert result.returncode == 0, result.stderr[-4000:]
+    [saved] = (tmp_path / "results").glob("profile_*.json")
+    [run] = json.loads(saved.read_text())
+    assert run["details"]["seconds_by_step"]["raw__flights"] > 0
+    files = {phase["file"] for phase in run["phases"] if phase["table"] == "raw.flights" and "file" in phase}
+    assert files == {f"flights_2013-{month:02d}.csv" for month in range(1, 13)}
+    assert "| raw.flights |" in result.stdout
