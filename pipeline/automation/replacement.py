@@ -1,6 +1,6 @@
 """A correction in the other compression replaces the loaded version in the landing folder.
 
-``flights_2013-03.csv`` was loaded; ``flights_2013-03.csv.gz`` lands with new content. Both are
+``readings_2013-03.csv`` was loaded; ``readings_2013-03.csv.gz`` lands with new content. Both are
 one delivery, and the raw asset reads either name but never both (``AmbiguousDelivery``, in
 pipeline/landing/load.py). Which of them the warehouse holds is known: the partition's latest
 materialization records the SHA-256 of the file it loaded (``source_files``, read by loaded.py).

@@ -4,7 +4,7 @@ Every entry is classified by name (``classify_landing_file``, pipeline/landing/n
 a landing file, by readiness (pipeline/automation/readiness.py): ready (and hashed), still
 arriving, incomplete and waited for, overdue, or mislabelled (compressed otherwise than named).
 Names it does not recognise, mislabelled files, links and folders are listed, never touched. A
-ready file is *held* while a look-alike of its name (``flights_2013-03 (part 2).csv``: a possible
+ready file is *held* while a look-alike of its name (``readings_2013-03 (part 2).csv``: a possible
 second part) or a mislabelled file of the same delivery is in the folder. Complete files for a
 month outside the partitions, and files incomplete past the limit (after the operator is told),
 are quarantined here.

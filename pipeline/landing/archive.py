@@ -12,8 +12,8 @@ Identical re-deliveries share one entry. ``archived_versions`` lists a file's ve
 first; the last is the one the warehouse holds after a successful load. A run killed while it
 validates may leave its private copy under ``.incoming/``: only a copy, safe to remove.
 
-A loaded file that a correction under the other name replaces (``flights_2013-03.csv`` loaded,
-``flights_2013-03.csv.gz`` arriving) is taken out of the landing folder by ``retire``: into its
+A loaded file that a correction under the other name replaces (``readings_2013-03.csv`` loaded,
+``readings_2013-03.csv.gz`` arriving) is taken out of the landing folder by ``retire``: into its
 entry here, where its load already put the same bytes, so nothing is lost.
 """
 

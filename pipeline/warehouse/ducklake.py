@@ -108,7 +108,7 @@ def check_catalog(catalog: str | None) -> str:
     if not catalog or not catalog.strip():
         raise DuckLakeConfigurationError(
             "WAREHOUSE_BACKEND=ducklake needs DUCKLAKE_CATALOG, a libpq connection string such as "
-            "'dbname=flights_lake host=127.0.0.1 user=postgres'."
+            "'dbname=warehouse_lake host=127.0.0.1 user=postgres'."
         )
     if "password" in catalog.lower():
         raise DuckLakeConfigurationError(

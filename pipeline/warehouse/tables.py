@@ -209,7 +209,7 @@ class Table:
 
     @property
     def contract_name(self) -> str:
-        """``StagingFlights``: the Dagster type's name in the UI."""
+        """``StagingReadings`` (staging.readings): the Dagster type's name in the UI."""
         return "".join(part.capitalize() for part in f"{self.schema}_{self.name}".split("_"))
 
     @property
