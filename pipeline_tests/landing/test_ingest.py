@@ -7,6 +7,7 @@ import hashlib
 from collections.abc import Callable
 from datetime import date
 
+import dagster as dg
 import duckdb
 import pytest
 
@@ -343,20 +344,22 @@ def test_a_rule_broken_on_many_lines_lists_the_first_and_counts_all(tmp_path, se
     assert len(problems) == 11
 
 
+def load_month_range(resources: dict, first: str, last: str) -> dg.ExecuteInProcessResult:
+    """raw/flights for the months ``first`` to ``last`` in one run, as a backfill of the range runs."""
+    return materialize(
+        [folder_asset("raw", "flights")],
+        resources=resources,
+        tags={"dagster/asset_partition_range_start": first, "dagster/asset_partition_range_end": last},
+        raise_on_error=False,
+    )
+
+
 def test_one_bad_month_in_a_multi_month_run_loads_nothing(tmp_path, seeded_landing):
     landing_dir = landing_with(tmp_path, seeded_landing, "flights_2013-01.csv", "flights_2013-02.csv")
     february = landing_dir / "flights_2013-02.csv"
     february.write_bytes(text_in_numeric_column(february.read_bytes()))
 
-    result = materialize(
-        [folder_asset("raw", "flights")],
-        resources=make_resources(tmp_path, landing_dir),
-        tags={
-            "dagster/asset_partition_range_start": "2013-01-01",
-            "dagster/asset_partition_range_end": "2013-02-01",
-        },
-        raise_on_error=False,
-    )
+    result = load_month_range(make_resources(tmp_path, landing_dir), "2013-01-01", "2013-02-01")
 
     assert not result.success
     assert "flights_2013-02.csv" in step_failure_message(result)
@@ -376,15 +379,7 @@ def test_copies_taken_ahead_of_a_bad_first_month_are_all_discarded(tmp_path, see
     january.write_bytes(text_in_numeric_column(january.read_bytes()))
     resources = make_resources(tmp_path, landing_dir)
 
-    result = materialize(
-        [folder_asset("raw", "flights")],
-        resources=resources,
-        tags={
-            "dagster/asset_partition_range_start": "2013-01-01",
-            "dagster/asset_partition_range_end": "2013-03-01",
-        },
-        raise_on_error=False,
-    )
+    result = load_month_range(resources, "2013-01-01", "2013-03-01")
 
     assert not result.success
     assert "flights_2013-01.csv" in step_failure_message(result)
