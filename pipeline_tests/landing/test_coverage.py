@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 import duckdb
 import pytest
 
-from pipeline.defs.raw.coverage import MONTH_COVERAGE
+from pipeline.defs.declarations import folder_tables
 from pipeline.defs.raw.tables import RAW_TABLES
 from pipeline.landing.archive import archived_versions
 from pipeline.landing.coverage import CoverageFinding, Gap, check_coverage
@@ -27,6 +27,13 @@ from pipeline_tests.support import (
     step_failure_message,
     stored_tables,
 )
+
+# What a complete month of each monthly raw table holds, as its folder declares it.
+MONTH_COVERAGE = {
+    found.table.name: coverage
+    for found in folder_tables().values()
+    if (coverage := found.declaration.month_coverage(found.table)) is not None
+}
 
 MARCH = "2013-03-01"
 FLIGHTS_MARCH = "flights_2013-03.csv"

@@ -14,4 +14,4 @@ from pipeline.constants import RAW_SCHEMA
 from pipeline.defs.declarations import declared_tables
 
 RAW_TABLES = {table.name: table for table in declared_tables(RAW_SCHEMA)}
-FLIGHTS, WEATHER = RAW_TABLES["flights"], RAW_TABLES["weather"]
+FLIGHTS = RAW_TABLES["flights"]
