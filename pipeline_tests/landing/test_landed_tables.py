@@ -33,7 +33,9 @@ def test_the_declarations_say_which_tables_land_and_how():
 
 
 def test_the_project_lands_what_its_raw_declarations_say():
-    assert sorted(LANDED_TABLES.names) == sorted(RAW_TABLES)
+    # In the declarations' order, the monthly tables first (a stable sort keeps the rest in place).
+    monthly_first = sorted(RAW_TABLES, key=lambda name: RAW_TABLES[name].lands != MONTHLY)
+    assert LANDED_TABLES.names == tuple(monthly_first)
     assert all(LANDED_TABLES.declaration(name) is RAW_TABLES[name] for name in RAW_TABLES)
 
 
