@@ -94,7 +94,7 @@ def _typed_value(column: Column) -> str:
     return f"case when {text} <> '' and not regexp_matches({text}, $text_defect) then {text} end"
 
 
-def _typed_columns(columns: list[Column]) -> Fixed:
+def typed_columns(columns: list[Column]) -> Fixed:
     return Fixed(
         ",\n        ".join(
             f"landed.{quote(c.name)} as {quote(c.name + ':text')}, {_typed_value(c)} as {quote(c.name)}"
@@ -207,7 +207,7 @@ def _problem(rule: DomainRule, table: Table, line: int, texts: tuple[str | None,
     return Problem(f"{values} disagree: {rule.label}", line, rule.column)
 
 
-def _params(rules: list[DomainRule], sql: str, **more: Any) -> dict[str, Any]:
+def rule_params(rules: list[DomainRule], sql: str, **more: Any) -> dict[str, Any]:
     """The rules' parameters that ``sql`` uses (DuckDB refuses any it does not)."""
     params: dict[str, Any] = {"double_text": DOUBLE_TEXT, "text_defect": TEXT_DEFECT, **more}
     for rule in rules:
@@ -231,12 +231,12 @@ def check_values(
     """Every rule broken by the text in ``landed``: up to SAMPLE_LINES problems per rule, then a
     count; and, from the same scan, whether rows may repeat a key (``keys.duplicate_keys`` tells which)."""
     rules = domain_rules(table, month_start)
-    typed = _typed_columns([c for c in table.columns if c.name in table.csv_columns()])
+    typed = typed_columns([c for c in table.columns if c.name in table.csv_columns()])
     counted = [f"count(*) filter (where {rule.failing})" for rule in rules] + _surplus_key_rows(table)
     counts_sql = load_sql(
         SQL_DIR, "domain_counts", typed_columns=typed, rule_counts=Fixed(",\n    ".join(counted))
     )
-    counts = conn.execute(counts_sql, _params(rules, counts_sql)).fetchall()[0]
+    counts = conn.execute(counts_sql, rule_params(rules, counts_sql)).fetchall()[0]
     surplus_key_rows = counts[len(rules)] if table.key else 0
     problems: list[Problem] = []
     for rule, failing_rows in zip(rules, counts[: len(rules)], strict=True):
@@ -249,7 +249,9 @@ def check_values(
             shown_columns=Fixed(", ".join(f"typed.{quote(name + ':text')}" for name in rule.shown)),
             failing=Fixed(rule.failing),
         )
-        sample = conn.execute(sample_sql, _params([rule], sample_sql, sample_size=SAMPLE_LINES)).fetchall()
+        sample = conn.execute(
+            sample_sql, rule_params([rule], sample_sql, sample_size=SAMPLE_LINES)
+        ).fetchall()
         problems.extend(_problem(rule, table, line, tuple(texts)) for line, *texts in sample)
         if failing_rows > len(sample):
             problems.append(

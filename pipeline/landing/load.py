@@ -25,10 +25,11 @@ from typing import Any
 
 import duckdb
 
-from pipeline.landing import archive, framing
+from pipeline.landing import archive, framing, keys
+from pipeline.landing.checked_insert import insert_if_sound
 from pipeline.landing.coverage import MonthCoverage, check_coverage
 from pipeline.landing.guard import Delivery
-from pipeline.landing.ingest import frame_landed_file, inspect_landed_file
+from pipeline.landing.ingest import Inspection, frame_landed_file, inspect_landed_file
 from pipeline.landing.names import COMPRESSED_SUFFIX, UnsafeLandingPath
 from pipeline.landing.quarantine import Problem
 from pipeline.landing.rejection import RejectedLandingFiles, Rejection, reject
@@ -104,12 +105,12 @@ def receive(landing_zone: LandingZone, requests: Sequence[LandingRequest]) -> li
     return received
 
 
-def insert_parsed(conn: duckdb.DuckDBPyConnection, table: str, source_file: str, source_version: str) -> None:
-    """Insert the file the ingest parsed and checked (the view ``landed``) into ``table`` by name."""
+def insert_parsed(conn: duckdb.DuckDBPyConnection, table: str, lineage: dict[str, str]) -> None:
+    """Insert the file the ingest parsed and checked (the view ``landed``) into ``table`` by name,
+    with its ``source_file`` and ``source_version``."""
     select = read_sql("raw", "landed_file")
     conn.execute(
-        f"insert into {qualified_table_name(*table.split('.'))} by name {select}",
-        {"source_file": source_file, "source_version": source_version},
+        f"insert into {qualified_table_name(*table.split('.'))} by name {select}", lineage
     ).fetchall()
 
 
@@ -180,20 +181,34 @@ class LandedFiles(WarehouseLoad):
     ) -> Delivery | None:
         """Check one prepared file and insert it unless a file was rejected; None if this one is."""
         request, (snapshot, framed) = file.request, prepared
-        inspection = inspect_landed_file(
-            snapshot.path, self.table, request.month_start, conn=conn, framed=framed
-        )
-        if inspection.problems:
-            rejections.append(
-                reject(file.landed, snapshot, inspection.problems, self.landing_zone, self.run_id)
+        lineage = {
+            "source_file": file.landed.name,
+            "source_version": snapshot.sha256[: archive.VERSION_DIGITS],
+        }
+        inserted = None
+        if (
+            not rejections and not framed.fatal
+        ):  # after a rejection nothing commits: the rest are only checked
+            inserted = insert_if_sound(
+                conn, target, self.table, snapshot.path, request.month_start, framed, lineage
             )
-            return None
+        if inserted is not None:
+            with phase("key values"):
+                inspection = Inspection([], inserted, keys.key_values(conn, self.table), tuple(framed.notes))
+        else:
+            inspection = inspect_landed_file(
+                snapshot.path, self.table, request.month_start, conn=conn, framed=framed
+            )
+            if inspection.problems:
+                rejections.append(
+                    reject(file.landed, snapshot, inspection.problems, self.landing_zone, self.run_id)
+                )
+                return None
+            if not rejections:
+                with phase("insert"):
+                    insert_parsed(conn, target, lineage)
         if inspection.notes:
             self.notes[file.landed.name] = inspection.notes
-        if not rejections:  # after a rejection nothing commits: the rest are only checked
-            version = snapshot.sha256[: archive.VERSION_DIGITS]
-            with phase("insert"):
-                insert_parsed(conn, target, file.landed.name, version)
         covered = None
         if self.coverage is not None and request.month_start is not None:
             with phase("coverage"):

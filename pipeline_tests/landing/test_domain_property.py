@@ -87,7 +87,7 @@ def _stored(path: Path) -> list[tuple]:
     with duckdb.connect() as conn:
         assert inspect_landed_file(path, FLIGHTS, JANUARY, conn=conn).problems == []
         conn.execute(create_table_sql("main.flights", {c.name: c.type for c in FLIGHTS.columns}))
-        insert_parsed(conn, "main.flights", path.name, "test")
+        insert_parsed(conn, "main.flights", {"source_file": path.name, "source_version": "test"})
         return conn.execute(
             "select * exclude (_source_file, _source_version, _loaded_at) from main.flights"
         ).fetchall()

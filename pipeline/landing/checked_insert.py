@@ -1,0 +1,102 @@
+"""A sound landed file parsed, checked and inserted in one streaming statement.
+
+Most deliveries are sound, and for them the diagnosis of ``ingest.py`` (the text kept in a
+temporary table, every rule counted over it, then inserted from it) reads the values three times.
+Here a file is read once: ``sql/checked_insert.sql`` parses it with every column as text, types
+each value only where its text is exactly a value of the declared type, and inserts a row only if
+it breaks none of the rules ``domain.py`` derives from the declaration, the same rules the
+diagnosis counts. The file is sound when every record went in and no line was rejected; then only
+its key is left to check, on the rows just inserted. Anything else (a rule broken, a rejected or
+blank line, a record over two lines, a repeated key) and the rows are removed again, inside the
+same transaction, for ``ingest.py`` to say what is wrong, line by line. So a file is loaded either
+whole and checked by every rule, or not at all.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from pipeline.landing import domain
+from pipeline.landing.framing import Framing
+from pipeline.landing.timing import phase
+from pipeline.warehouse.identifiers import qualified_table_name
+from pipeline.warehouse.sql_files import Fixed, load_sql
+from pipeline.warehouse.tables import Table
+
+if TYPE_CHECKING:
+    import duckdb
+
+
+def _insert_checked_rows(
+    conn: duckdb.DuckDBPyConnection,
+    target: str,
+    table: Table,
+    path: Path,
+    month_start: date | None,
+    lineage: dict[str, str],
+) -> tuple[int, int]:
+    """Insert the rows of the file at ``path`` that break no rule; returns (rows inserted, lines rejected)."""
+    columns = [c for c in table.columns if c.name in table.csv_columns()]
+    rules = domain.domain_rules(table, month_start)
+    sql = load_sql(
+        domain.SQL_DIR,
+        "checked_insert",
+        target=Fixed(target),
+        value_columns=Fixed(", ".join(f"typed.{domain.quote(c.name)}" for c in columns)),
+        typed_columns=domain.typed_columns(columns),
+        rule_broken=Fixed(" or ".join(f"({rule.failing})" for rule in rules) or "false"),
+    )
+    # DuckDB appends every store_rejects scan of a connection to the same tables.
+    conn.execute("drop table if exists reject_errors").fetchall()
+    conn.execute("drop table if exists reject_scans").fetchall()
+    params = {"path": str(path), "columns": dict.fromkeys(table.csv_columns(), "VARCHAR"), **lineage}
+    inserted = conn.execute(sql, domain.rule_params(rules, sql, **params)).fetchall()[0][0]
+    rejected = conn.execute("select count(*) from reject_errors").fetchall()[0][0]
+    return inserted, rejected
+
+
+def _repeats_a_key(conn: duckdb.DuckDBPyConnection, table: Table) -> bool:
+    if not table.key:
+        return False
+    key_columns = Fixed(", ".join(domain.quote(name) for name in table.key))
+    return (
+        conn.execute(load_sql(domain.SQL_DIR, "surplus_key_rows", key_columns=key_columns)).fetchall()[0][0]
+        > 0
+    )
+
+
+def insert_if_sound(
+    conn: duckdb.DuckDBPyConnection,
+    target: str,
+    table: Table,
+    path: Path,
+    month_start: date | None,
+    framed: Framing,
+    lineage: dict[str, str],
+) -> int | None:
+    """The rows the file at ``path`` inserted into ``target``, all of them checked; None, with
+    nothing inserted, if the file is not sound. ``lineage``: ``source_file`` and ``source_version``.
+
+    When it returns the rows, the view ``landed`` holds them as text for the coverage and key-value
+    reads that follow (``coverage.py``, ``keys.key_values``)."""
+    qualified = qualified_table_name(*target.split("."))
+    conn.execute(
+        "set variable landed_file = $source_file", {"source_file": lineage["source_file"]}
+    ).fetchall()
+    conn.execute(load_sql(domain.SQL_DIR, "landed_rows", target=Fixed(qualified))).fetchall()
+    with phase("checked insert"):
+        inserted, rejected = _insert_checked_rows(conn, qualified, table, path, month_start, lineage)
+    records = framed.record_lines - 1
+    with phase("key repeats"):
+        sound = inserted == records > 0 and not rejected and not _repeats_a_key(conn, table)
+    if not sound:
+        with phase("checked insert undone"):
+            conn.execute(load_sql(domain.SQL_DIR, "remove_landed_rows", target=Fixed(qualified))).fetchall()
+        return None
+    text_columns = Fixed(
+        ", ".join(f"{domain.quote(name)}::varchar as {domain.quote(name)}" for name in table.csv_columns())
+    )
+    conn.execute(load_sql(domain.SQL_DIR, "landed_rows_as_text", text_columns=text_columns)).fetchall()
+    return inserted
