@@ -29,22 +29,34 @@ if TYPE_CHECKING:
     import duckdb
 
 
+def _read_per_row(rule: domain.DomainRule, table: Table) -> bool:
+    """Whether the insert checks ``rule`` on every row; a rule that reads text (a pattern, a time
+    zone) is checked after it, once per distinct value (``_broken_on_distinct_values``)."""
+    return rule.kind == "missing" or all(table.column(name).type != "VARCHAR" for name in rule.shown)
+
+
 def _insert_checked_rows(
     conn: duckdb.DuckDBPyConnection,
     target: str,
     table: Table,
     path: Path,
-    month_start: date | None,
+    rules: list[domain.DomainRule],
     lineage: dict[str, str],
 ) -> tuple[int, int]:
-    """Insert the rows of the file at ``path`` that break no rule; returns (rows inserted, lines rejected)."""
+    """Insert the rows of the file at ``path`` that break none of ``rules``; returns (rows
+    inserted, lines rejected). A VARCHAR column is inserted as its text, to be checked after."""
     columns = [c for c in table.columns if c.name in table.csv_columns()]
-    rules = domain.domain_rules(table, month_start)
     sql = load_sql(
         domain.SQL_DIR,
         "checked_insert",
         target=Fixed(target),
-        value_columns=Fixed(", ".join(f"typed.{domain.quote(c.name)}" for c in columns)),
+        value_columns=Fixed(
+            ", ".join(
+                f"typed.{domain.quote(c.name + ':text') if c.type == 'VARCHAR' else domain.quote(c.name)}"
+                f" as {domain.quote(c.name)}"
+                for c in columns
+            )
+        ),
         typed_columns=domain.typed_columns(columns),
         rule_broken=Fixed(" or ".join(f"({rule.failing})" for rule in rules) or "false"),
     )
@@ -55,6 +67,29 @@ def _insert_checked_rows(
     inserted = conn.execute(sql, domain.rule_params(rules, sql, **params)).fetchall()[0][0]
     rejected = conn.execute("select count(*) from reject_errors").fetchall()[0][0]
     return inserted, rejected
+
+
+def _broken_on_distinct_values(
+    conn: duckdb.DuckDBPyConnection, table: Table, rules: list[domain.DomainRule]
+) -> bool:
+    """Whether a row just inserted (the view ``landed_rows``) breaks one of ``rules``, each group
+    of rules over the same columns evaluated once per distinct combination of their values. The
+    stored text of a VARCHAR column is its delivered text; an integer's is its value's (the insert
+    took only its exact text)."""
+    by_columns: dict[tuple[str, ...], list[domain.DomainRule]] = {}
+    for rule in rules:
+        by_columns.setdefault(tuple(sorted(set(rule.shown))), []).append(rule)
+    for names, grouped in by_columns.items():
+        columns = [table.column(name) for name in names]
+        sql = load_sql(
+            domain.SQL_DIR,
+            "distinct_values_broken",
+            typed_columns=domain.typed_columns(columns, stored=True),
+            rule_broken=Fixed(" or ".join(f"({rule.failing})" for rule in grouped)),
+        )
+        if conn.execute(sql, domain.rule_params(grouped, sql)).fetchall()[0][0]:
+            return True
+    return False
 
 
 def _repeats_a_key(conn: duckdb.DuckDBPyConnection, table: Table) -> bool:
@@ -86,11 +121,17 @@ def insert_if_sound(
         "set variable landed_file = $source_file", {"source_file": lineage["source_file"]}
     ).fetchall()
     conn.execute(load_sql(domain.SQL_DIR, "landed_rows", target=Fixed(qualified))).fetchall()
+    rules = domain.domain_rules(table, month_start)
+    per_row = [rule for rule in rules if _read_per_row(rule, table)]
     with phase("checked insert"):
-        inserted, rejected = _insert_checked_rows(conn, qualified, table, path, month_start, lineage)
-    records = framed.record_lines - 1
-    with phase("key repeats"):
-        sound = inserted == records > 0 and not rejected and not _repeats_a_key(conn, table)
+        inserted, rejected = _insert_checked_rows(conn, qualified, table, path, per_row, lineage)
+    sound = inserted == framed.record_lines - 1 > 0 and not rejected
+    if sound:
+        with phase("text rules on distinct values"):
+            sound = not _broken_on_distinct_values(conn, table, [r for r in rules if r not in per_row])
+    if sound:
+        with phase("key repeats"):
+            sound = not _repeats_a_key(conn, table)
     if not sound:
         with phase("checked insert undone"):
             conn.execute(load_sql(domain.SQL_DIR, "remove_landed_rows", target=Fixed(qualified))).fetchall()

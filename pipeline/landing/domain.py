@@ -81,8 +81,7 @@ class DomainRule:
     rule: Rule | None = None
 
 
-def _typed_value(column: Column) -> str:
-    text = f"landed.{quote(column.name)}"
+def _typed_value(column: Column, text: str) -> str:
     if column.type not in TEXT_TYPES:
         raise ValueError(f"raw column {column.name} has type {column.type}, which ingest cannot check")
     if column.type in INTEGER_TYPES:
@@ -94,13 +93,20 @@ def _typed_value(column: Column) -> str:
     return f"case when {text} <> '' and not regexp_matches({text}, $text_defect) then {text} end"
 
 
-def typed_columns(columns: list[Column]) -> Fixed:
-    return Fixed(
-        ",\n        ".join(
-            f"landed.{quote(c.name)} as {quote(c.name + ':text')}, {_typed_value(c)} as {quote(c.name)}"
-            for c in columns
+def typed_columns(columns: list[Column], *, stored: bool = False) -> Fixed:
+    """Each column's text (``"<column>:text"``) and its value if the text is exactly one of its type,
+    from the text columns of ``landed``; ``stored``: from ``landed`` holding the stored values,
+    where only a VARCHAR is still text (the others were typed from their exact text)."""
+
+    def pair(column: Column) -> str:
+        name = f"landed.{quote(column.name)}"
+        if stored and column.type != "VARCHAR":
+            return f"{name}::varchar as {quote(column.name + ':text')}, {name} as {quote(column.name)}"
+        return (
+            f"{name} as {quote(column.name + ':text')}, {_typed_value(column, name)} as {quote(column.name)}"
         )
-    )
+
+    return Fixed(",\n        ".join(pair(c) for c in columns))
 
 
 def domain_rules(table: Table, month_start: date | None) -> list[DomainRule]:

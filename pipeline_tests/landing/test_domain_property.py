@@ -5,7 +5,9 @@ exponents, whitespace, leading zeros, out-of-range clock values, random integers
 quoted — a few hundred times (seeded, so every run tries the same cells). Each version is validated
 in process; an accepted one is loaded into a temporary DuckDB with the raw load's own SQL and every
 stored value must equal the delivered text: the same integer written the same way, the same text,
-NA as null. There is no third outcome: nothing is rounded, trimmed or guessed.
+NA as null. There is no third outcome: nothing is rounded, trimmed or guessed. The one-pass load
+of a sound file (``checked_insert``) agrees on every version: it refuses what the diagnosis refuses,
+leaving nothing behind, and stores what it accepts with the same values.
 """
 
 import csv
@@ -20,7 +22,9 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from pipeline.defs.raw.tables import FLIGHTS
+from pipeline.landing.checked_insert import insert_if_sound
 from pipeline.landing.domain import INTEGER_TYPES
+from pipeline.landing.framing import check_framing
 from pipeline.landing.ingest import inspect_landed_file, validate_landed_file
 from pipeline.landing.load import insert_parsed
 from pipeline.warehouse.type_handlers import create_table_sql
@@ -93,6 +97,30 @@ def _stored(path: Path) -> list[tuple]:
         ).fetchall()
 
 
+def _loaded_in_one_pass(path: Path) -> list[tuple] | None:
+    """The file loaded as a sound file is (``checked_insert``: parsed, checked and inserted in one
+    statement), or None if that refused it; None leaves no row behind."""
+    with duckdb.connect() as conn:
+        conn.execute(create_table_sql("main.flights", {c.name: c.type for c in FLIGHTS.columns}))
+        inserted = insert_if_sound(
+            conn,
+            "main.flights",
+            FLIGHTS,
+            path,
+            JANUARY,
+            check_framing(path),
+            {"source_file": path.name, "source_version": "test"},
+        )
+        stored = conn.execute(
+            "select * exclude (_source_file, _source_version, _loaded_at) from main.flights"
+        ).fetchall()
+    if inserted is None:
+        assert stored == [], "a file refused by the one-pass load left rows behind"
+        return None
+    assert inserted == len(stored)
+    return stored
+
+
 def _equals_delivered(value, text: str, column: str) -> bool:
     if text == "NA":
         return value is None
@@ -130,7 +158,9 @@ def test_a_corrupted_cell_is_refused_at_its_line_and_column_or_stored_exactly(
         path = Path(folder) / "flights_2013-01.csv"
         path.write_bytes(data)
         problems = validate_landed_file(path, FLIGHTS, JANUARY)
+        in_one_pass = _loaded_in_one_pass(path)
         if problems:
+            assert in_one_pass is None, f"{kind} {field!r} in {column}: refused, but loaded in one pass"
             named = [
                 problem
                 for problem in problems
@@ -141,6 +171,7 @@ def test_a_corrupted_cell_is_refused_at_its_line_and_column_or_stored_exactly(
             event(f"refused: {kind}")
             return
         stored = _stored(path)
+        assert in_one_pass == stored, f"{kind} {field!r} in {column}: the one-pass load stored other values"
 
     event(f"accepted: {kind}")
     delivered = list(csv.reader(io.StringIO(data.decode())))[1:]
