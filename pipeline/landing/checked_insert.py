@@ -84,6 +84,7 @@ def _broken_on_distinct_values(
         sql = load_sql(
             domain.SQL_DIR,
             "distinct_values_broken",
+            columns=Fixed(", ".join(domain.quote(name) for name in names)),
             typed_columns=domain.typed_columns(columns, stored=True),
             rule_broken=Fixed(" or ".join(f"({rule.failing})" for rule in grouped)),
         )
