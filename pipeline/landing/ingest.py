@@ -1,4 +1,4 @@
-"""What is wrong with a landed file, found in the one parse that also loads it.
+"""What is wrong with a landed file: the diagnosis, naming each problem's line, column and value.
 
 A file (``<name>.csv``, or the same delivery gzip-compressed as ``<name>.csv.gz``) is checked
 against its raw table's declaration (the ``Table`` the caller hands in, the single statement of the
@@ -13,10 +13,11 @@ contract):
 3. its values (``domain.py``), once the structure is sound: every value's text against its
    column's type and rules, the agreements between a row's values, the file's month, the key.
 
-Problems name the file, line, column and value. The load (``load.py``) runs these checks on the
-warehouse's own connection inside the write transaction and inserts ``landed`` into the raw
-table when there are none, so each file is parsed once; ``validate_landed_file`` runs them on a private
-connection (tests, the benchmark's floor).
+Problems name the file, line, column and value. The load (``load.py``) first tries the one-pass
+insert of a sound file (``checked_insert.py``, the same rules); a file it does not take is
+diagnosed here on the warehouse's own connection inside the write transaction, and inserted from
+``landed`` if there are no problems after all (blank lines after the last record, say);
+``validate_landed_file`` runs the diagnosis on a private connection (tests, the benchmark's floor).
 """
 
 from __future__ import annotations

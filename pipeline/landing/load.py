@@ -1,12 +1,14 @@
-"""A raw load: the requested landed files received, then parsed once each inside the write.
+"""A raw load: the requested landed files received, then each read, checked and inserted inside the write.
 
 In the asset, before the warehouse is opened (``receive``): each requested file is found (plain or
 ``.gz``, never both), so a missing one fails the run before anything else happens.
 
 In the IO manager's write transaction (``LandedFiles.insert``): each file is copied under
 ``<archive>/.incoming`` while it is hashed, so what is checked, kept and loaded are the same bytes
-even if upstream overwrites the landing file meanwhile; the copy is parsed once on the warehouse's
-connection and checked (``ingest.py``); a clean one is inserted from that parse with its lineage.
+even if upstream overwrites the landing file meanwhile. On the warehouse's connection, a sound
+copy is parsed, checked by every rule and inserted with its lineage in one streaming statement
+(``checked_insert.py``); any other is diagnosed (``ingest.py``: parsed as text, every problem
+named by line and column) and, if it turns out acceptable after all, inserted from that parse.
 Copying, hashing and the framing scan need no DuckDB: a thread does them for the next files while
 DuckDB checks and inserts the current one, so both cores work. If any file has problems, each bad
 one is moved to quarantine beside a note of the reason (``rejection.py``) and the load raises: the transaction rolls back and every stored partition stays as it
