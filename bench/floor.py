@@ -1,9 +1,10 @@
 """The floor: the pipeline's SQL files run straight on DuckDB, no Dagster, no Python around them.
 
 Every SQL file a full run executes is run here with the same parameters and in the pipeline's
-order: each landed file is parsed once and checked by the ingest's own function
-(``pipeline.landing.ingest``, its SQL in ``pipeline/landing/sql``) on the warehouse's connection,
-and the raw SQL inserts that parse into the table declared in ``pipeline/defs/raw/tables.py``;
+order: each landed file is parsed, checked by every rule and inserted in one statement into the
+table declared in ``pipeline/defs/raw/tables.py`` (``pipeline.landing.checked_insert``, its SQL in
+``pipeline/landing/sql``), or, if it is not sound, diagnosed by the ingest (``pipeline.landing.ingest``)
+and inserted from that parse by the raw SQL;
 then staging and marts, created with ``create or replace table ... as``. Each statement is
 autocommitted.
 
@@ -32,6 +33,7 @@ from pipeline.defs.rules import MAX_PLAUSIBLE_WIND_MPH
 from pipeline.defs.staging.assets import AIRPORT_TIMEZONE_SUPPLEMENT, OFFSETS_RANGE
 from pipeline.defs.staging.time_zones import ZONEINFO_OFFSET_PERIODS
 from pipeline.landing import ingest
+from pipeline.landing.checked_insert import insert_if_sound
 from pipeline.landing.landed_tables import monthly_file_name, whole_file_name
 from pipeline.warehouse.connection import read_sql
 from pipeline.warehouse.outputs import SqlFunction
@@ -124,24 +126,39 @@ STEPS = [
 
 
 def load_landed_files(
-    conn: duckdb.DuckDBPyConnection, step: Step, landing_dir: Path, build: Callable[..., None]
+    conn: duckdb.DuckDBPyConnection,
+    step: Step,
+    landing_dir: Path,
+    build: Callable[..., None],
+    *,
+    one_pass: bool = False,
 ) -> None:
-    """The raw load as a run does it: the declared table, then each file parsed once and checked by
-    the ingest (``pipeline.landing.ingest``) and its rows appended with ``build``.
+    """The raw load as a run does it: the declared table, then each file parsed and checked by the
+    ingest (``pipeline.landing.ingest``) and its rows appended with ``build``; with ``one_pass``, a
+    sound file parsed, checked and inserted in one statement first (``checked_insert``), as a run does.
 
     Only the work is reproduced, not the verdict: a file the pipeline would reject shows up as
     tables that differ from the pipeline's.
     """
-    conn.execute(create_table_sql(step.table, {c.name: c.type for c in RAW_TABLES[step.name].columns}))
+    table = RAW_TABLES[step.name]
+    conn.execute(create_table_sql(step.table, {c.name: c.type for c in table.columns}))
     sql = read_sql(step.layer, step.sql or step.name)
-    for path, month_start in step.landed_files(landing_dir):
-        ingest.inspect_landed_file(
-            path, RAW_TABLES[step.name], date.fromisoformat(month_start) if month_start else None, conn=conn
-        )
-        build(conn, step, sql, {"source_file": path.name, "source_version": "unarchived"}, append=True)
+    for path, month_key in step.landed_files(landing_dir):
+        month_start = date.fromisoformat(month_key) if month_key else None
+        lineage = {"source_file": path.name, "source_version": "unarchived"}
+        framed = ingest.frame_landed_file(path, table)
+        if (
+            one_pass
+            and insert_if_sound(conn, step.table, table, path, month_start, framed, lineage) is not None
+        ):
+            continue
+        ingest.inspect_landed_file(path, table, month_start, conn=conn, framed=framed)
+        build(conn, step, sql, lineage, append=True)
 
 
-def build_tables(database: Path, landing_dir: Path, build: Callable[..., None]) -> dict[str, float]:
+def build_tables(
+    database: Path, landing_dir: Path, build: Callable[..., None], *, one_pass: bool = False
+) -> dict[str, float]:
     """Each step in order on one connection to ``database``: raw tables by ``load_landed_files``, the
     others by ``build(conn, step, sql, params, append=False)`` after their functions are registered;
     returns seconds per table (the ingest's checks included)."""
@@ -153,7 +170,7 @@ def build_tables(database: Path, landing_dir: Path, build: Callable[..., None]) 
             started = time.perf_counter()
             conn.execute(f"create schema if not exists {step.layer}")
             if step.layer == "raw":
-                load_landed_files(conn, step, landing_dir, build)
+                load_landed_files(conn, step, landing_dir, build, one_pass=one_pass)
             else:
                 for function in step.functions:
                     function.register(conn)
@@ -176,7 +193,7 @@ def _create_table(
 
 def run(database: Path, landing_dir: Path) -> dict[str, float]:
     """Build every table into ``database``; returns seconds per table (its validation included)."""
-    return build_tables(database, landing_dir, _create_table)
+    return build_tables(database, landing_dir, _create_table, one_pass=True)
 
 
 def main(run_tables: Callable[[Path, Path], dict[str, float]] = run, doc: str = __doc__) -> None:
