@@ -4,12 +4,15 @@ Most deliveries are sound, and for them the diagnosis of ``ingest.py`` (the text
 temporary table, every rule counted over it, then inserted from it) reads the values three times.
 Here a file is read once: ``sql/checked_insert.sql`` parses it with every column as text, types
 each value only where its text is exactly a value of the declared type, and inserts a row only if
-it breaks none of the rules ``domain.py`` derives from the declaration, the same rules the
-diagnosis counts. The file is sound when every record went in and no line was rejected; then only
-its key is left to check, on the rows just inserted. Anything else (a rule broken, a rejected or
-blank line, a record over two lines, a repeated key) and the rows are removed again, inside the
-same transaction, for ``ingest.py`` to say what is wrong, line by line. So a file is loaded either
-whole and checked by every rule, or not at all.
+it breaks none of the rules ``domain.py`` derives from the declaration (the same rules the
+diagnosis counts) that read numbers. A text column goes in as its text, and the rules that read
+text (patterns, the time zone agreement: the costly ones per row) are then evaluated once per
+distinct value of the rows just inserted (``sql/distinct_values_broken.sql``), and the key is
+checked. The file is sound when every record went in, no line was rejected and none of that
+found anything. Anything else (a rule broken, a rejected or blank line, a record over two lines, a
+repeated key) and the rows are removed again, inside the same transaction, for ``ingest.py`` to
+say what is wrong, line by line. So a file is loaded either whole and checked by every rule, or
+not at all.
 """
 
 from __future__ import annotations
