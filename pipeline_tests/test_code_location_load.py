@@ -1,6 +1,6 @@
 """Loading the code location leaves its objects out of the garbage collector's sight: every
 process that loads it (runs, steps, the CLI) would otherwise walk them in each full collection
-and several times at exit (~0.5 s of `dagster definitions validate`)."""
+and at exit (~0.5 s of `dagster definitions validate`)."""
 
 import gc
 
