@@ -13,8 +13,8 @@ from pathlib import Path
 import dagster as dg
 
 from pipeline.defs.asset_sql import READABLE_TABLES
+from pipeline.defs.tables_read_cache import CODE_LOCATION_TABLES_READ
 from pipeline.warehouse.checks import SampleConfig, result, rows, table_check
-from pipeline.warehouse.lineage import tables_read
 from pipeline.warehouse.resources import Warehouse
 from pipeline.warehouse.sql_files import load_sql
 from pipeline.warehouse.tables import Table
@@ -32,7 +32,7 @@ def _sql_check(table: Table, path: Path) -> dg.AssetChecksDefinition:
     if not description:
         raise ValueError(f"{path} opens with no -- comment describing the check and its severity")
     severity = dg.AssetCheckSeverity.ERROR if description.startswith("ERROR") else dg.AssetCheckSeverity.WARN
-    read = sorted(tables_read(sql, sql_file=str(path)) - {table.qualified_name})
+    read = sorted(CODE_LOCATION_TABLES_READ.tables_read(sql, sql_file=path) - {table.qualified_name})
     reads = [READABLE_TABLES[name] for name in read]
 
     @table_check(table, path.stem, description, reads=reads)

@@ -5,6 +5,9 @@ database. PostgreSQL releases it when the session ends, so a writer that dies â€
 pod, a network partition once TCP gives up â€” cannot leave a table locked. Waiting is bounded by
 ``lock_timeout``; the error then names the session that holds the lock (its application name says
 which host and process).
+
+psycopg2 is imported when a session opens: only the DuckLake backend opens one, and every load of
+the code location would otherwise pay for its import.
 """
 
 from __future__ import annotations
@@ -14,9 +17,6 @@ import os
 import socket
 from collections.abc import Iterator
 from contextlib import contextmanager
-
-import psycopg2
-from psycopg2 import errors
 
 from pipeline.warehouse.connection import WarehouseLockTimeout
 
@@ -37,6 +37,8 @@ def application_name() -> str:
 
 def session(catalog: str):
     """A new autocommit session on the catalog database (libpq reads PGPASSWORD if needed)."""
+    import psycopg2
+
     conn = psycopg2.connect(catalog, application_name=application_name(), connect_timeout=30)
     conn.autocommit = True
     return conn
@@ -71,6 +73,8 @@ def holders(cursor, key: int) -> list[str]:
 @contextmanager
 def advisory_lock(catalog: str, name: str, timeout_seconds: float) -> Iterator[None]:
     """Hold the session-level advisory lock ``name`` in the catalog's database for the block."""
+    from psycopg2 import errors
+
     key = lock_key(name)
     conn = session(catalog)
     try:

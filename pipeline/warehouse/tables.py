@@ -271,7 +271,7 @@ class Table:
         ``dagster/column_lineage`` for Dagster's features and API, and ``column_lineage``, the same
         as a table a person reads in the UI.
         """
-        # Imported here: sqlglot costs ~0.9 s, which every code-location load would otherwise pay.
+        # Imported here: every code-location load would otherwise import sqlglot.
         from pipeline.warehouse.lineage import column_lineage, lineage_markdown, table_column_lineage
 
         lineage = table_column_lineage(

@@ -20,7 +20,6 @@ from pipeline.defs.asset_sql import sql_file
 from pipeline.defs.marts import tables
 from pipeline.defs.rules import MAX_PLAUSIBLE_WIND_MPH, WEATHER_FACTORS
 from pipeline.warehouse.contracts import DataFrameContractType
-from pipeline.warehouse.lineage import SourceColumn, column_lineage, column_lineage_metadata
 from pipeline.warehouse.outputs import DATAFRAME, INTERMEDIATE_IO_MANAGER
 from pipeline.warehouse.publish import PublishedTableType, candidate_from_frame, publish
 from pipeline.warehouse.resources import Warehouse
@@ -28,6 +27,8 @@ from pipeline.warehouse.resources import Warehouse
 if TYPE_CHECKING:
     import numpy as np
     import pandas as pd
+
+    from pipeline.warehouse.lineage import SourceColumn
 
 MODEL_CONTRACT = DataFrameContractType(tables.WEATHER_DELAY_MODEL)
 MOMENTS = sql_file("marts", "weather_delay_moments")
@@ -39,12 +40,14 @@ def _moments(conn: duckdb.DuckDBPyConnection) -> "pd.DataFrame":
     return conn.execute(MOMENTS.sql, {"max_plausible_wind_mph": MAX_PLAUSIBLE_WIND_MPH}).fetchdf()
 
 
-def model_column_lineage() -> dict[str, list[SourceColumn]]:
+def model_column_lineage() -> "dict[str, list[SourceColumn]]":
     """Each model column and the source columns of the moments it is computed from.
 
     The fit solves one system of every sum, so each fitted number reads them all; ``flights`` is
     ``n``, which counts rows; ``factor`` and ``unit`` are labels (WEATHER_FACTORS), not data.
     """
+    from pipeline.warehouse.lineage import column_lineage  # sqlglot: when the model is published
+
     moments = column_lineage(
         MOMENTS.sql,
         {table.qualified_name: table.column_names for table in MOMENTS.reads},
@@ -152,6 +155,8 @@ def publish_weather_delay_model(context: dg.OpExecutionContext, model, moments, 
             context.log.warning("staging changed after the moments were read: refitted on the current data.")
             fitted = fit(current)
         candidate_from_frame(fitted)(conn)
+
+    from pipeline.warehouse.lineage import column_lineage_metadata
 
     publication = publish(
         warehouse, tables.WEATHER_DELAY_MODEL, build, metadata=column_lineage_metadata(model_column_lineage())
