@@ -6,7 +6,6 @@ weather delay model, the report), the checks that need code, and the jobs, sched
 resources are listed here.
 """
 
-import gc
 import os
 import warnings
 
@@ -121,7 +120,3 @@ def _code_location(table_folders: dg.Definitions) -> dg.Definitions:
 
 
 defs = _code_location(load_table_folders())
-# What is built by now (Dagster, the Definitions) lives as long as the process: frozen, no collection
-# walks it again. A full one takes ~0.08 s here, and the interpreter's exit spent ~0.5 s in them
-# (bench/RESULTS.md, issue #21).
-gc.freeze()
