@@ -53,6 +53,7 @@ def _insert_checked_rows(
         domain.SQL_DIR,
         "checked_insert",
         target=Fixed(target),
+        landed_csv=Fixed(load_sql(domain.SQL_DIR, "landed_csv")),
         value_columns=Fixed(
             ", ".join(
                 f"typed.{domain.quote(c.name + ':text') if c.type == 'VARCHAR' else domain.quote(c.name)}"

@@ -33,7 +33,7 @@ from pipeline.landing import domain, framing, keys
 from pipeline.landing.quarantine import Problem
 from pipeline.landing.timing import phase
 from pipeline.warehouse.connection import DEFAULT_MEMORY_LIMIT, DEFAULT_THREADS
-from pipeline.warehouse.sql_files import load_sql
+from pipeline.warehouse.sql_files import Fixed, load_sql
 from pipeline.warehouse.tables import Table
 
 MAX_PROBLEMS_REPORTED = 10
@@ -69,7 +69,9 @@ def _parse(conn: duckdb.DuckDBPyConnection, path: Path, columns: list[str]) -> N
     conn.execute("drop table if exists reject_errors").fetchall()
     conn.execute("drop table if exists reject_scans").fetchall()
     conn.execute(
-        load_sql(domain.SQL_DIR, "parse_landed_file"),
+        load_sql(
+            domain.SQL_DIR, "parse_landed_file", landed_csv=Fixed(load_sql(domain.SQL_DIR, "landed_csv"))
+        ),
         {"path": str(path), "columns": dict.fromkeys(columns, "VARCHAR")},
     ).fetchall()
     conn.execute(load_sql(domain.SQL_DIR, "number_records")).fetchall()
