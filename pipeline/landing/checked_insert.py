@@ -100,9 +100,9 @@ def _broken_on_distinct_values(
 def _repeats_a_key(conn: duckdb.DuckDBPyConnection, table: Table) -> bool:
     if not table.key:
         return False
-    key_columns = Fixed(", ".join(domain.quote(name) for name in table.key))
+    counted = Fixed(domain.repeated_key_rows([domain.quote(name) for name in table.key]))
     return (
-        conn.execute(load_sql(domain.SQL_DIR, "surplus_key_rows", key_columns=key_columns)).fetchall()[0][0]
+        conn.execute(load_sql(domain.SQL_DIR, "surplus_key_rows", surplus_key_rows=counted)).fetchall()[0][0]
         > 0
     )
 

@@ -221,14 +221,12 @@ def rule_params(rules: list[DomainRule], sql: str, **more: Any) -> dict[str, Any
     return {name: value for name, value in params.items() if re.search(rf"\${name}\b", sql)}
 
 
-def _surplus_key_rows(table: Table) -> list[str]:
-    """At least as many rows as repeat a key (its text as delivered), counted in the same scan as
-    the rules: rows less distinct hashes of the key. Equal keys always hash alike, so a repeated
-    key is never missed; two keys that merely collide make a count above zero, and the exact query
-    that then runs (``keys.duplicate_keys``) finds no repeat."""
-    if not table.key:
-        return []
-    return [f"count(*) - count(distinct hash({', '.join(quote(name + ':text') for name in table.key)}))"]
+def repeated_key_rows(key_columns: list[str]) -> str:
+    """An aggregate counting at least as many rows as repeat the key ``key_columns`` (quoted): rows
+    less distinct hashes of the key. Equal keys always hash alike, so a repeated key is never
+    missed; two keys that merely collide make a count above zero, and the exact query that then
+    runs (``keys.duplicate_keys``) finds no repeat."""
+    return f"count(*) - count(distinct hash({', '.join(key_columns)}))"
 
 
 def check_values(
@@ -238,7 +236,9 @@ def check_values(
     count; and, from the same scan, whether rows may repeat a key (``keys.duplicate_keys`` tells which)."""
     rules = domain_rules(table, month_start)
     typed = typed_columns([c for c in table.columns if c.name in table.csv_columns()])
-    counted = [f"count(*) filter (where {rule.failing})" for rule in rules] + _surplus_key_rows(table)
+    counted = [f"count(*) filter (where {rule.failing})" for rule in rules]
+    if table.key:  # counted in the same scan as the rules, on the key's text as delivered
+        counted.append(repeated_key_rows([quote(name + ":text") for name in table.key]))
     counts_sql = load_sql(
         SQL_DIR, "domain_counts", typed_columns=typed, rule_counts=Fixed(",\n    ".join(counted))
     )
