@@ -77,24 +77,36 @@ def _broken_on_distinct_values(
     conn: duckdb.DuckDBPyConnection, table: Table, rules: list[domain.DomainRule]
 ) -> bool:
     """Whether a row just inserted (the view ``landed_rows``) breaks one of ``rules``, each group
-    of rules over the same columns evaluated once per distinct combination of their values. The
-    stored text of a VARCHAR column is its delivered text; an integer's is its value's (the insert
-    took only its exact text)."""
+    of rules over the same columns evaluated once per distinct combination of their values, all
+    groups in one scan. The stored text of a VARCHAR column is its delivered text; an integer's is
+    its value's (the insert took only its exact text)."""
+    if not rules:
+        return False
     by_columns: dict[tuple[str, ...], list[domain.DomainRule]] = {}
     for rule in rules:
         by_columns.setdefault(tuple(sorted(set(rule.shown))), []).append(rule)
-    for names, grouped in by_columns.items():
-        columns = [table.column(name) for name in names]
-        sql = load_sql(
-            domain.SQL_DIR,
-            "distinct_values_broken",
-            columns=Fixed(", ".join(domain.quote(name) for name in names)),
-            typed_columns=domain.typed_columns(columns, stored=True),
-            rule_broken=Fixed(" or ".join(f"({rule.failing})" for rule in grouped)),
-        )
-        if conn.execute(sql, domain.rule_params(grouped, sql)).fetchall()[0][0]:
-            return True
-    return False
+    names = sorted({name for group in by_columns for name in group})
+
+    def grouping_set(group: tuple[str, ...]) -> int:
+        # DuckDB's grouping(): one bit per column, most significant first, set where not grouped.
+        return sum(1 << (len(names) - 1 - i) for i, name in enumerate(names) if name not in group)
+
+    sql = load_sql(
+        domain.SQL_DIR,
+        "distinct_values_broken",
+        columns=Fixed(", ".join(domain.quote(name) for name in names)),
+        grouping_sets=Fixed(
+            ", ".join(f"({', '.join(domain.quote(name) for name in group)})" for group in by_columns)
+        ),
+        typed_columns=domain.typed_columns([table.column(name) for name in names], stored=True),
+        rule_broken=Fixed(
+            " or ".join(
+                f"(grouping_set = {grouping_set(group)} and ({' or '.join(f'({r.failing})' for r in grouped)}))"
+                for group, grouped in by_columns.items()
+            )
+        ),
+    )
+    return conn.execute(sql, domain.rule_params(rules, sql)).fetchall()[0][0]
 
 
 def _repeats_a_key(conn: duckdb.DuckDBPyConnection, table: Table) -> bool:
