@@ -29,6 +29,7 @@ one-month runs. Results are printed as Markdown and saved (with every raw figure
 from __future__ import annotations
 
 import argparse
+import compileall
 import json
 import os
 import shutil
@@ -150,7 +151,14 @@ def profile_sections(result: dict) -> list[str]:
 
 
 def measure_load(repeats: int) -> dict:
-    """``dagster definitions validate`` on the code location and on an empty Definitions, alternated."""
+    """``dagster definitions validate`` on the code location and on an empty Definitions, alternated.
+
+    Both load from bytecode, as an installed code location does: pip compiles Dagster's modules
+    when it installs them, and Python writes the project's on first import, unless
+    PYTHONDONTWRITEBYTECODE is set (as on some CI machines) — then only the project's modules
+    would be compiled again on every load, ~0.06 s that no deployed location pays."""
+    for package in ("pipeline", "bench"):
+        compileall.compile_dir(REPO_ROOT / package, quiet=1)
     results: dict[str, list[Measurement]] = {"pipeline.definitions": [], "bench.empty_location": []}
     env = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
     dagster = str(Path(sys.executable).with_name("dagster"))
